@@ -1,1 +1,56 @@
-"""gatepass.sessions."""
+"""Server-side sessions: the ``Session`` object, flash messages, stores and middleware."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from gatepass.sessions.cookies import CookiePolicy
+from gatepass.sessions.flash import FlashMessage, flash, get_flashed_messages
+from gatepass.sessions.manage import (
+    current_handle,
+    end_other_sessions,
+    end_session,
+    list_sessions,
+)
+from gatepass.sessions.middleware import SessionMiddleware
+from gatepass.sessions.session import Session
+from gatepass.sessions.signing import CookieSigner
+from gatepass.sessions.stores.base import SessionInfo, SessionRecord, SessionStore
+from gatepass.sessions.stores.memory import MemorySessionStore
+
+if TYPE_CHECKING:
+    from gatepass.sessions.stores.redis import RedisSessionStore
+    from gatepass.sessions.stores.sqlite import SQLiteSessionStore
+
+__all__ = [
+    "CookiePolicy",
+    "CookieSigner",
+    "FlashMessage",
+    "MemorySessionStore",
+    "RedisSessionStore",
+    "SQLiteSessionStore",
+    "Session",
+    "SessionInfo",
+    "SessionMiddleware",
+    "SessionRecord",
+    "SessionStore",
+    "current_handle",
+    "end_other_sessions",
+    "end_session",
+    "flash",
+    "get_flashed_messages",
+    "list_sessions",
+]
+
+_LAZY = {
+    "SQLiteSessionStore": "gatepass.sessions.stores.sqlite",
+    "RedisSessionStore": "gatepass.sessions.stores.redis",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # The SQLite and Redis drivers are optional extras: import them on first use.
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,1 +1,37 @@
-"""gatepass.sessions.stores."""
+"""Session stores: in-memory, SQLite (the embedded default) and Redis (shared).
+
+``SQLiteSessionStore`` and ``RedisSessionStore`` are imported on first use, so their
+drivers (``gatepass[sql]``, ``gatepass[redis]``) are only needed by apps that use them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from gatepass.sessions.stores.base import SessionInfo, SessionRecord, SessionStore
+from gatepass.sessions.stores.memory import MemorySessionStore
+
+if TYPE_CHECKING:
+    from gatepass.sessions.stores.redis import RedisSessionStore
+    from gatepass.sessions.stores.sqlite import SQLiteSessionStore
+
+__all__ = [
+    "MemorySessionStore",
+    "RedisSessionStore",
+    "SQLiteSessionStore",
+    "SessionInfo",
+    "SessionRecord",
+    "SessionStore",
+]
+
+_LAZY = {
+    "SQLiteSessionStore": "gatepass.sessions.stores.sqlite",
+    "RedisSessionStore": "gatepass.sessions.stores.redis",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

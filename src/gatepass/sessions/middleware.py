@@ -1,0 +1,257 @@
+"""``SessionMiddleware``: server-side sessions for any ASGI app (pure ASGI).
+
+The cookie holds a signed random id; the data lives in a :class:`SessionStore`. The
+session is loaded once per request into ``scope["session"]`` (so ``request.session``
+works), saved only when it changed or needs an idle-timeout touch, and the intents
+recorded on the :class:`Session` (regenerate, destroy, end everywhere) are carried out
+when the response starts. A store outage answers 503: fail closed, nobody is logged in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gatepass.errors import ConfigurationError, DurationError, StoreUnavailableError
+from gatepass.security.csrf import SESSION_COOKIE_SCOPE_KEY
+from gatepass.sessions._responses import error_response
+from gatepass.sessions.cookies import CookiePolicy, SameSite
+from gatepass.sessions.session import Session
+from gatepass.sessions.signing import CookieSigner, new_session_id
+from gatepass.sessions.stores.base import Clock, SessionRecord, SessionStore, system_clock
+
+STORE_SCOPE_KEY = "gatepass.session_store"
+Duration = timedelta | int
+
+
+def as_timedelta(value: Duration, what: str) -> timedelta:
+    """Accept a ``timedelta`` or whole seconds.
+
+    Args:
+        value: the duration.
+        what: the option name, for the error message.
+
+    Returns:
+        The duration as a positive ``timedelta``.
+
+    Raises:
+        DurationError: the value is not a positive duration.
+    """
+    if isinstance(value, bool) or not isinstance(value, timedelta | int):
+        raise DurationError(f"{what} must be a timedelta or whole seconds, not {value!r}.")
+    delta = value if isinstance(value, timedelta) else timedelta(seconds=value)
+    if delta <= timedelta(0):
+        raise DurationError(f"{what} must be positive, not {value!r}.")
+    return delta
+
+
+@dataclass(slots=True)
+class _Loaded:
+    session: Session
+    record: SessionRecord | None
+    snapshot: bytes
+    cookie_sent: bool
+
+
+def _dump(session: Session) -> bytes:
+    return orjson.dumps(dict(session), option=orjson.OPT_SORT_KEYS)
+
+
+class SessionMiddleware:
+    """Load and save server-side sessions around an ASGI app.
+
+    Defaults follow OWASP ASVS 3.3.2 (level 2: re-authenticate after 30 minutes idle
+    or 12 hours in all; level 1 allows 30 days for "remember me") and the OWASP
+    Session Management Cheat Sheet ("Session Expiration": 15-30 minute idle timeouts
+    for low-risk applications).
+
+    Args:
+        app: the wrapped ASGI app.
+        store: where sessions live.
+        secret_keys: signing keys, oldest first; the last signs, all verify.
+        cookie_name: base cookie name (``__Host-`` is prepended when secure).
+        secure: force the ``Secure`` flag on/off; ``None`` means secure unless the
+            request is plain http to localhost.
+        same_site: ``SameSite`` attribute of the cookie.
+        domain: ``Domain`` attribute; ``None`` keeps a host-only ``__Host-`` cookie.
+        idle_timeout: a session unused this long ends.
+        absolute_lifetime: a session ends this long after login, used or not.
+        remember_lifetime: lifetime of a session with ``session.remember = True``
+            (a persistent cookie; the idle timeout does not apply).
+        touch_interval: how stale ``last_seen`` may get before an unchanged session is
+            saved again to push its idle timeout forward.
+        clock: time source (tests pass a fixed clock).
+        id_factory: session id source (``secrets``-based by default).
+
+    Raises:
+        ConfigurationError: missing or short keys, a bad duration, or a touch interval
+            not shorter than the idle timeout.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        store: SessionStore,
+        secret_keys: Sequence[str | bytes],
+        cookie_name: str = "gatepass_session",
+        secure: bool | None = None,
+        same_site: SameSite = "lax",
+        domain: str | None = None,
+        idle_timeout: Duration = timedelta(minutes=30),
+        absolute_lifetime: Duration = timedelta(hours=12),
+        remember_lifetime: Duration = timedelta(days=30),
+        touch_interval: Duration = timedelta(minutes=1),
+        clock: Clock = system_clock,
+        id_factory: Callable[[], str] = new_session_id,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.signer = CookieSigner(secret_keys)
+        self.cookie = CookiePolicy(
+            name=cookie_name, secure=secure, same_site=same_site, domain=domain
+        )
+        self.idle_timeout = as_timedelta(idle_timeout, "idle_timeout")
+        self.absolute_lifetime = as_timedelta(absolute_lifetime, "absolute_lifetime")
+        self.remember_lifetime = as_timedelta(remember_lifetime, "remember_lifetime")
+        self.touch_interval = as_timedelta(touch_interval, "touch_interval")
+        if self.touch_interval >= self.idle_timeout:
+            raise ConfigurationError(
+                "touch_interval must be shorter than idle_timeout, or active sessions "
+                "would time out; the default is one minute."
+            )
+        self.clock = clock
+        self.id_factory = id_factory
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        secure = self.cookie.is_secure(scope)
+        try:
+            loaded = await self._load(scope, secure)
+        except StoreUnavailableError as error:
+            await self._refuse(scope, receive, send, error)
+            return
+        scope["session"] = loaded.session
+        scope[STORE_SCOPE_KEY] = self.store
+        # Tells CSRFMiddleware which cookie is the session cookie for this request.
+        scope[SESSION_COOKIE_SCOPE_KEY] = self.cookie.cookie_name(secure)
+        if scope["type"] == "websocket":
+            # A WebSocket has no response headers to carry a cookie: load only.
+            await self.app(scope, receive, send)
+            return
+
+        refused = False
+
+        async def send_with_session(message: Message) -> None:
+            nonlocal refused
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                try:
+                    cookie = await self._commit(scope, loaded, secure)
+                except StoreUnavailableError as error:
+                    refused = True
+                    await error_response(scope, error)(scope, receive, send)
+                    return
+                if cookie is not None:
+                    message.setdefault("headers", [])  # optional in ASGI's response.start
+                    headers = MutableHeaders(scope=message)
+                    headers.append("set-cookie", cookie)
+                    # A response that sets a session cookie must not be cached and
+                    # replayed to someone else (OWASP Session Management Cheat Sheet).
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_session)
+
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, error: StoreUnavailableError
+    ) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1013, "reason": error.code})
+            return
+        await error_response(scope, error)(scope, receive, send)
+
+    def _expired(self, record: SessionRecord, now: datetime) -> bool:
+        if record.remember:
+            return now >= record.created_at + self.remember_lifetime
+        return (
+            now >= record.created_at + self.absolute_lifetime
+            or now >= record.last_seen + self.idle_timeout
+        )
+
+    async def _load(self, scope: Scope, secure: bool) -> _Loaded:
+        raw = HTTPConnection(scope).cookies.get(self.cookie.cookie_name(secure))
+        session_id = self.signer.unsign(raw) if raw else None
+        record = await self.store.load(session_id) if session_id else None
+        if session_id and record is not None and self._expired(record, self.clock()):
+            await self.store.delete(session_id)
+            record = None
+        if session_id is None or record is None:
+            # Unknown, forged or expired: a fresh empty session. The presented id is
+            # never adopted; only the server mints ids (OWASP ASVS 3.2.1, fixation).
+            session = Session()
+        else:
+            session = Session(record.data, session_id=session_id)
+            session.remember = record.remember
+        return _Loaded(session, record, _dump(session), raw is not None)
+
+    def _ttl(self, record: SessionRecord, now: datetime) -> timedelta:
+        if record.remember:
+            return record.created_at + self.remember_lifetime - now
+        return min(record.created_at + self.absolute_lifetime - now, self.idle_timeout)
+
+    async def _commit(self, scope: Scope, loaded: _Loaded, secure: bool) -> str | None:
+        """Carry out the session's intents and save it; return a Set-Cookie value."""
+        session, record, now = loaded.session, loaded.record, self.clock()
+        expire = self.cookie.header("", secure=secure, max_age=timedelta(0))
+        if session.destroyed:
+            owner = session.user_id or (record.user_id if record else None)
+            if session.id is not None:
+                await self.store.delete(session.id)
+            if session.end_everywhere and owner is not None:
+                await self.store.delete_user_sessions(owner)
+            return expire if loaded.cookie_sent else None
+        if session.regenerated and session.id is not None:
+            # Login: the old id dies server-side, so a fixed or stolen id is useless.
+            await self.store.delete(session.id)
+        fresh = session.is_new or session.regenerated
+        if fresh and not session and not session.remember:
+            # Nothing worth storing; drop a stale or forged cookie the client sent.
+            return expire if loaded.cookie_sent else None
+        if not fresh and record is not None:
+            changed = _dump(session) != loaded.snapshot or session.remember != record.remember
+            if not changed and now - record.last_seen < self.touch_interval:
+                return None
+            if session.id is not None and await self.store.load(session.id) is None:
+                # Ended by a concurrent request (logout, login elsewhere, "log out
+                # everywhere"): saving would bring a dead session back to life.
+                return expire
+        session_id = self.id_factory() if fresh else str(session.id)
+        created = now if fresh or record is None else record.created_at
+        new_record = SessionRecord(
+            data=dict(session),
+            user_id=session.user_id,
+            created_at=created,
+            last_seen=now,
+            remember=session.remember,
+            user_agent=(record.user_agent if record and not fresh else self._agent(scope)),
+        )
+        await self.store.save(session_id, new_record, ttl=self._ttl(new_record, now))
+        session.id = session_id
+        if not fresh and record is not None and record.remember == session.remember:
+            return None
+        max_age = self._ttl(new_record, now) if session.remember else None
+        return self.cookie.header(self.signer.sign(session_id), secure=secure, max_age=max_age)
+
+    @staticmethod
+    def _agent(scope: Scope) -> str:
+        return HTTPConnection(scope).headers.get("user-agent", "")[:200]

@@ -1,0 +1,237 @@
+"""SQLite session store: the embedded default, one file, no set-up.
+
+The table is created on first use. Expired rows are ignored on read and purged now
+and then on write. Any SQLite failure (locked, unwritable, corrupt) becomes
+``StoreUnavailableError`` so the middleware fails closed with 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+import orjson
+
+from gatepass.errors import StoreUnavailableError
+from gatepass.sessions.stores.base import (
+    Clock,
+    SessionInfo,
+    SessionRecord,
+    system_clock,
+    ttl_seconds,
+)
+
+# WAL lets readers proceed while one request writes; synchronous=NORMAL is durable in
+# WAL mode except for the last commits on power loss, acceptable for sessions and about
+# ten times faster than a full fsync per save.
+_SCHEMA = """
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS {table} (
+    id TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    user_id TEXT,
+    created_at REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    remember INTEGER NOT NULL DEFAULT 0,
+    user_agent TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS {table}_user ON {table} (user_id);
+CREATE INDEX IF NOT EXISTS {table}_expires ON {table} (expires_at);
+"""
+_COLUMNS = "id, data, user_id, created_at, last_seen, remember, user_agent"
+PURGE_EVERY = 200
+
+
+def _record(row: sqlite3.Row | tuple[object, ...]) -> tuple[str, SessionRecord]:
+    session_id, data, user_id, created, seen, remember, agent = tuple(row)
+    return str(session_id), SessionRecord(
+        data=orjson.loads(data),
+        user_id=None if user_id is None else str(user_id),
+        created_at=datetime.fromtimestamp(float(created), UTC),
+        last_seen=datetime.fromtimestamp(float(seen), UTC),
+        remember=bool(remember),
+        user_agent=str(agent),
+    )
+
+
+def _probe(path: str, timeout: float) -> None:
+    sqlite3.connect(path, timeout=timeout).close()
+
+
+class SQLiteSessionStore:
+    """Sessions in an SQLite file via ``aiosqlite``.
+
+    Args:
+        path: the database file (created if missing); ``":memory:"`` works for tests.
+        table: the table name (letters, digits and underscores).
+        clock: time source for expiry.
+        timeout: seconds to wait on a locked database before giving up with 503.
+
+    Raises:
+        ValueError: the table name is not a plain identifier.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        table: str = "gatepass_sessions",
+        clock: Clock = system_clock,
+        timeout: float = 5.0,
+    ) -> None:
+        if not table.replace("_", "").isalnum() or not table.isascii():
+            raise ValueError(f"Table name must be a plain identifier, not {table!r}.")
+        self.path = str(path)
+        self.table = table
+        self._clock = clock
+        self._timeout = timeout
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._writes = 0
+
+    async def _connect(self) -> aiosqlite.Connection:
+        async with self._lock:
+            if self._db is None:
+                # Probe with plain sqlite3 first: a failed aiosqlite.connect leaves its
+                # worker thread to finish after the caller has moved on (and possibly
+                # after the event loop closed), which surfaces as a stray thread error.
+                await asyncio.to_thread(_probe, self.path, self._timeout)
+                db = await aiosqlite.connect(self.path, timeout=self._timeout)
+                try:
+                    await db.executescript(_SCHEMA.format(table=self.table))
+                    await db.commit()
+                except BaseException:
+                    await db.close()
+                    raise
+                self._db = db
+            return self._db
+
+    @asynccontextmanager
+    async def _use(self) -> AsyncIterator[aiosqlite.Connection]:
+        try:
+            yield await self._connect()
+        except sqlite3.Error as error:
+            # Fail closed: a locked or unwritable database refuses sessions (503).
+            raise StoreUnavailableError(f"The session database is unavailable: {error}") from error
+
+    def _now(self) -> float:
+        return self._clock().timestamp()
+
+    async def load(self, session_id: str) -> SessionRecord | None:
+        """Return the stored record, or ``None`` if unknown or expired.
+
+        Args:
+            session_id: the id from the cookie.
+
+        Returns:
+            The record or ``None``.
+
+        Raises:
+            StoreUnavailableError: the database cannot be used.
+        """
+        query = f"SELECT {_COLUMNS} FROM {self.table} WHERE id = ? AND expires_at > ?"  # noqa: S608
+        async with self._use() as db, db.execute(query, (session_id, self._now())) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _record(row)[1]
+
+    async def save(self, session_id: str, record: SessionRecord, *, ttl: timedelta) -> None:
+        """Insert or replace a record that expires after ``ttl``.
+
+        Args:
+            session_id: the id to store under.
+            record: the session record.
+            ttl: time to live from now.
+
+        Raises:
+            StoreUnavailableError: the database cannot be used.
+        """
+        now = self._now()
+        values = (
+            session_id,
+            orjson.dumps(record.data),
+            record.user_id,
+            record.created_at.timestamp(),
+            record.last_seen.timestamp(),
+            int(record.remember),
+            record.user_agent,
+            now + ttl_seconds(ttl),
+        )
+        async with self._use() as db:
+            await db.execute(
+                f"INSERT OR REPLACE INTO {self.table} "  # noqa: S608
+                f"({_COLUMNS}, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            self._writes += 1
+            if self._writes % PURGE_EVERY == 0:
+                await db.execute(f"DELETE FROM {self.table} WHERE expires_at <= ?", (now,))  # noqa: S608
+            await db.commit()
+
+    async def delete(self, session_id: str) -> None:
+        """Forget one session.
+
+        Args:
+            session_id: the id to delete.
+
+        Raises:
+            StoreUnavailableError: the database cannot be used.
+        """
+        async with self._use() as db:
+            await db.execute(f"DELETE FROM {self.table} WHERE id = ?", (session_id,))  # noqa: S608
+            await db.commit()
+
+    async def delete_user_sessions(self, user_id: str, *, except_id: str | None = None) -> int:
+        """Forget every live session of a user except one.
+
+        Args:
+            user_id: whose sessions to end.
+            except_id: a session id to keep.
+
+        Returns:
+            How many live sessions were deleted.
+
+        Raises:
+            StoreUnavailableError: the database cannot be used.
+        """
+        async with self._use() as db:
+            cursor = await db.execute(
+                f"DELETE FROM {self.table} WHERE user_id = ? AND id != ? "  # noqa: S608
+                "AND expires_at > ?",
+                (user_id, except_id or "", self._now()),
+            )
+            await db.commit()
+            return max(cursor.rowcount, 0)
+
+    async def list_user_sessions(self, user_id: str) -> list[SessionInfo]:
+        """List a user's live sessions, most recently seen first.
+
+        Args:
+            user_id: whose sessions to list.
+
+        Returns:
+            The sessions with their metadata.
+
+        Raises:
+            StoreUnavailableError: the database cannot be used.
+        """
+        query = (
+            f"SELECT {_COLUMNS} FROM {self.table} "  # noqa: S608
+            "WHERE user_id = ? AND expires_at > ? ORDER BY last_seen DESC"
+        )
+        async with self._use() as db, db.execute(query, (user_id, self._now())) as cursor:
+            rows = await cursor.fetchall()
+        return [SessionInfo.of(*_record(row)) for row in rows]
+
+    async def close(self) -> None:
+        """Close the connection (a later call reopens it)."""
+        async with self._lock:
+            if self._db is not None:
+                db, self._db = self._db, None
+                await db.close()

@@ -1,0 +1,1 @@
+"""Tests of gatepass.sessions (a package so its conftest and helpers have unique names)."""
