@@ -34,6 +34,7 @@ exceptions are translated into these at the one module that calls the library.
     ├── RateLimitedError                 429 rate_limited        (retry_after)
     ├── StoreUnavailableError            503 store_unavailable
     ├── UserExistsError                  409 user_exists
+    ├── InvalidEmailError                422 invalid_email
     └── PasswordPolicyError              422 weak_password       (reasons)
 """
 
@@ -275,6 +276,14 @@ class UserExistsError(GatepassError):
     code = "user_exists"
     status_code = 409
     default_message = "An account with this email already exists."
+
+
+class InvalidEmailError(GatepassError):
+    """The text given as an email address cannot be one."""
+
+    code = "invalid_email"
+    status_code = 422
+    default_message = "Enter an email address like name@example.com."
 
 
 class PasswordPolicyError(GatepassError):

@@ -1,0 +1,110 @@
+"""The ``UserStore`` protocol: the few async operations gatepass needs of a user table.
+
+Kept small on purpose; each backend (memory, SQL) passes one shared contract suite.
+A later table of OAuth identities (provider, subject) -> user id sits beside this
+one and does not change this protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from gatepass.users.model import User
+
+
+@runtime_checkable
+class UserStore(Protocol):
+    """Where users live. Every method may raise ``StoreUnavailableError`` (503)."""
+
+    async def find_by_id(self, user_id: str) -> User | None:
+        """Return the user with this id, or ``None``.
+
+        Args:
+            user_id: the id given at creation.
+
+        Returns:
+            The user, or ``None`` when there is none.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
+        """
+        ...
+
+    async def find_by_email(self, email: str) -> User | None:
+        """Return the user with this email (normalized here first), or ``None``.
+
+        Args:
+            email: the address as typed; text that is no address finds nobody.
+
+        Returns:
+            The user, or ``None`` when there is none.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
+        """
+        ...
+
+    async def create(
+        self, *, email: str, password_hash: str | None, display_name: str | None = None
+    ) -> User:
+        """Create an active user with a new random id.
+
+        Args:
+            email: the address as typed; it is stored in normal form.
+            password_hash: an argon2id hash, or ``None`` for a provider-only account.
+            display_name: an optional name to show.
+
+        Returns:
+            The stored user.
+
+        Raises:
+            InvalidEmailError: ``email`` is not an address (422).
+            UserExistsError: an account with this normalized email exists (409),
+                also when two creates race.
+            StoreUnavailableError: the store cannot be reached.
+        """
+        ...
+
+    async def set_password_hash(self, user_id: str, password_hash: str | None) -> User | None:
+        """Replace a user's password hash (a rehash on login, or a password change).
+
+        Args:
+            user_id: whose hash to replace.
+            password_hash: the new hash, or ``None`` to remove password sign-in.
+
+        Returns:
+            The updated user, or ``None`` when there is no such user.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
+        """
+        ...
+
+    async def disable(self, user_id: str) -> User | None:
+        """Mark a user inactive; a disabled user can no longer sign in.
+
+        Args:
+            user_id: whom to disable.
+
+        Returns:
+            The updated user, or ``None`` when there is no such user.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
+        """
+        ...
+
+    async def list_users(self, *, limit: int = 100, offset: int = 0) -> list[User]:
+        """Return users oldest first (then by id), one page at a time.
+
+        Args:
+            limit: at most this many users.
+            offset: skip this many first.
+
+        Returns:
+            The page of users.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
+        """
+        ...

@@ -1,0 +1,55 @@
+"""Email normal form: NFKC, stripped, the whole address case-folded."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatepass.errors import InvalidEmailError
+from gatepass.users import normalize_email
+from gatepass.users.emails import local_part
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("Ann@Example.com", "ann@example.com"),
+        ("  ann@example.com\n", "ann@example.com"),
+        ("Ünïcode@EXAMPLE.com", "ünïcode@example.com"),
+        ("U\u0308ni\u0308code@example.com", "ünïcode@example.com"),  # decomposed -> composed
+        ("\uff21nn@example.com", "ann@example.com"),  # full-width capital A
+        ("\ufb01nn@example.com", "finn@example.com"),  # "ﬁ" ligature
+        ("STRASSE@example.com", "strasse@example.com"),
+        ("Straße@example.com", "strasse@example.com"),  # casefold, not lower()
+        ("first.last+tag@sub.example.co.uk", "first.last+tag@sub.example.co.uk"),
+    ],
+)
+def test_normalize_email(given: str, expected: str) -> None:
+    assert normalize_email(given) == expected
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "ann",
+        "@example.com",
+        "ann@",
+        "ann@.example.com",
+        "ann@example.com.",
+        "ann@exa..mple.com",
+        "an n@example.com",
+        "ann@exa\u0000mple.com",
+        "ann\u200b@example.com",  # zero-width space hides a different address
+        "a" * 250 + "@example.com",
+    ],
+)
+def test_normalize_email_refuses_text_that_is_no_address(bad: str) -> None:
+    with pytest.raises(InvalidEmailError) as caught:
+        normalize_email(bad)
+    assert caught.value.status_code == 422
+    assert caught.value.to_dict()["error"] == "invalid_email"
+
+
+def test_local_part_is_text_before_the_last_at() -> None:
+    assert local_part("ann.smith@example.com") == "ann.smith"
+    assert local_part("no-at") == "no-at"

@@ -1,0 +1,133 @@
+"""The ``UserStore`` contract, run against every backend (memory, SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from gatepass.errors import InvalidEmailError, UserExistsError
+from gatepass.users import User, UserStore
+
+
+async def test_store_satisfies_the_protocol(store: UserStore) -> None:
+    assert isinstance(store, UserStore)
+
+
+async def test_create_stores_an_active_user_with_normalized_email_and_clock_time(
+    store: UserStore,
+) -> None:
+    user = await store.create(email="  Ann@Example.COM ", password_hash="h1", display_name="Ann")
+    assert user.email == "ann@example.com"
+    assert user.password_hash == "h1"
+    assert user.is_active is True
+    assert user.display_name == "Ann"
+    assert user.created_at == datetime(2026, 1, 1, tzinfo=UTC)
+    assert user.created_at.tzinfo is not None
+    assert await store.find_by_id(user.id) == user
+
+
+async def test_ids_are_random_and_not_sequential(store: UserStore) -> None:
+    ids = [(await store.create(email=f"u{n}@example.com", password_hash=None)).id for n in range(5)]
+    assert len(set(ids)) == 5
+    assert all(len(user_id) >= 22 and not user_id.isdigit() for user_id in ids)
+
+
+async def test_find_by_email_normalizes_case_and_unicode(store: UserStore) -> None:
+    user = await store.create(email="Ünïcode@Example.com", password_hash="h")
+    assert user.email == "ünïcode@example.com"
+    assert await store.find_by_email("ÜNÏCODE@EXAMPLE.COM") == user
+    # Decomposed "U + combining diaeresis" is the same address after NFKC.
+    assert await store.find_by_email("U\u0308n\u0131\u0308code@example.com") is None
+    assert await store.find_by_email("U\u0308ni\u0308code@example.com") == user
+
+
+async def test_find_by_email_folds_compatibility_forms(store: UserStore) -> None:
+    user = await store.create(email="finn@example.com", password_hash="h")
+    assert await store.find_by_email("\ufb01nn@example.com") == user  # "ﬁ" ligature
+    assert await store.find_by_email("\uff26INN@example.com") == user  # full-width capital F
+
+
+async def test_find_unknown_returns_none(store: UserStore) -> None:
+    assert await store.find_by_id("no-such-id") is None
+    assert await store.find_by_email("nobody@example.com") is None
+    assert await store.find_by_email("not an email") is None
+
+
+async def test_duplicate_email_raises_user_exists_409(store: UserStore) -> None:
+    await store.create(email="dup@example.com", password_hash="h")
+    with pytest.raises(UserExistsError) as caught:
+        await store.create(email="DUP@example.com ", password_hash="other")
+    assert caught.value.status_code == 409
+    assert caught.value.code == "user_exists"
+    assert len(await store.list_users()) == 1
+
+
+async def test_concurrent_duplicate_creates_one_wins_the_rest_get_user_exists(
+    store: UserStore,
+) -> None:
+    results = await asyncio.gather(
+        *(store.create(email="race@example.com", password_hash=f"h{n}") for n in range(6)),
+        return_exceptions=True,
+    )
+    winners = [result for result in results if isinstance(result, User)]
+    losers = [result for result in results if isinstance(result, UserExistsError)]
+    assert len(winners) == 1
+    assert len(losers) == 5
+    assert await store.find_by_email("race@example.com") == winners[0]
+
+
+async def test_create_refuses_text_that_is_no_email(store: UserStore) -> None:
+    for bad in ("", "   ", "no-at-sign", "@example.com", "ann@", "a b@example.com", "a@x..y"):
+        with pytest.raises(InvalidEmailError) as caught:
+            await store.create(email=bad, password_hash="h")
+        assert caught.value.status_code == 422
+    assert await store.list_users() == []
+
+
+async def test_user_without_password_hash_is_allowed(store: UserStore) -> None:
+    user = await store.create(email="oauth@example.com", password_hash=None)
+    assert user.password_hash is None
+    assert not user.has_password
+    assert (await store.find_by_id(user.id)) == user
+
+
+async def test_set_password_hash_replaces_and_persists(store: UserStore) -> None:
+    user = await store.create(email="pw@example.com", password_hash="old")
+    updated = await store.set_password_hash(user.id, "new")
+    assert updated is not None
+    assert updated.password_hash == "new"
+    assert updated.id == user.id
+    assert updated.created_at == user.created_at
+    found = await store.find_by_email("pw@example.com")
+    assert found is not None
+    assert found.password_hash == "new"
+    cleared = await store.set_password_hash(user.id, None)
+    assert cleared is not None
+    assert cleared.password_hash is None
+
+
+async def test_set_password_hash_of_unknown_user_returns_none(store: UserStore) -> None:
+    assert await store.set_password_hash("no-such-id", "h") is None
+
+
+async def test_disable_persists_and_unknown_returns_none(store: UserStore) -> None:
+    user = await store.create(email="off@example.com", password_hash="h")
+    disabled = await store.disable(user.id)
+    assert disabled is not None
+    assert disabled.is_active is False
+    found = await store.find_by_id(user.id)
+    assert found is not None
+    assert found.is_active is False
+    assert await store.disable("no-such-id") is None
+
+
+async def test_list_users_pages_oldest_first(store: UserStore) -> None:
+    created = [
+        await store.create(email=f"user{n}@example.com", password_hash=None) for n in range(5)
+    ]
+    assert await store.list_users() == created
+    assert await store.list_users(limit=2) == created[:2]
+    assert await store.list_users(limit=2, offset=2) == created[2:4]
+    assert await store.list_users(offset=10) == []

@@ -1,0 +1,44 @@
+"""``gatepass.users`` re-exports its public nouns, and the ``User`` record is Starlette-shaped."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+from datetime import UTC, datetime
+
+import pytest
+
+import gatepass.users
+from gatepass.users import User
+
+
+def test_all_lists_importable_public_names() -> None:
+    assert sorted(gatepass.users.__all__) == sorted(
+        [
+            "MemoryUserStore",
+            "SQLUserStore",
+            "User",
+            "UserStore",
+            "async_database_url",
+            "migrate",
+            "new_user_id",
+            "normalize_email",
+        ]
+    )
+    for name in gatepass.users.__all__:
+        assert getattr(gatepass.users, name) is not None
+
+
+def test_user_is_frozen_and_works_as_a_starlette_user() -> None:
+    user = User(
+        id="u1",
+        email="ann@example.com",
+        password_hash=None,
+        is_active=True,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert user.is_authenticated is True
+    assert user.identity == "u1"
+    assert user.display_name is None
+    assert user.has_password is False
+    with pytest.raises(FrozenInstanceError):
+        user.email = "other@example.com"  # type: ignore[misc]
