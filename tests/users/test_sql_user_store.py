@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gatepass.errors import ConfigurationError, StoreUnavailableError
 from gatepass.users import SQLUserStore, async_database_url, migrate
-from gatepass.users.migrate import MIGRATIONS, VERSION_TABLE
+from gatepass.users.schema import MIGRATIONS, VERSION_TABLE
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,20 @@
 """gatepass.users: the ``User`` record, the ``UserStore`` protocol and its stores."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from gatepass.users.emails import normalize_email
 from gatepass.users.ids import new_user_id
 from gatepass.users.memory import MemoryUserStore
-from gatepass.users.migrate import migrate
 from gatepass.users.model import User
-from gatepass.users.sql import SQLUserStore
-from gatepass.users.sql_url import async_database_url
 from gatepass.users.store import UserStore
+
+if TYPE_CHECKING:
+    from gatepass.users.schema import migrate
+    from gatepass.users.sql import SQLUserStore
+    from gatepass.users.sql_url import async_database_url
 
 __all__ = [
     "MemoryUserStore",
@@ -19,3 +26,16 @@ __all__ = [
     "new_user_id",
     "normalize_email",
 ]
+
+_LAZY = {
+    "SQLUserStore": "gatepass.users.sql",
+    "async_database_url": "gatepass.users.sql_url",
+    "migrate": "gatepass.users.schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # SQLAlchemy and Alembic come with the ``sql`` extra: import them on first use.
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -35,7 +35,7 @@ from gatepass.errors import (
 )
 from gatepass.users.emails import normalize_email
 from gatepass.users.ids import Clock, IdFactory, as_utc, new_user_id, utc_now
-from gatepass.users.migrate import migrate
+from gatepass.users.schema import migrate
 from gatepass.users.model import User
 from gatepass.users.sql_url import async_database_url
 from gatepass.users.tables import users
@@ -65,7 +65,7 @@ class SQLUserStore:
         clock: returns "now" for ``created_at``.
         id_factory: returns a new user id.
         migrate_on_open: run the migrations in ``open()``; turn off when a deploy
-            step runs ``gatepass.users.migrate`` itself.
+            step runs ``gatepass.users.schema`` itself.
         engine_options: extra keyword arguments for ``create_async_engine``.
 
     Raises:

@@ -1,1 +1,1 @@
-"""Alembic migrations of the user tables, run by ``gatepass.users.migrate``."""
+"""Alembic migrations of the user tables, run by ``gatepass.users.migrate()``."""

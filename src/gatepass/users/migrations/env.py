@@ -1,10 +1,10 @@
-"""Alembic environment: runs on the connection ``gatepass.users.migrate`` hands over."""
+"""Alembic environment: runs on the connection ``gatepass.users.migrate()`` hands over."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from gatepass.users.migrate import VERSION_TABLE
+from gatepass.users.schema import VERSION_TABLE
 
 connection = context.config.attributes.get("connection")
 if connection is None:

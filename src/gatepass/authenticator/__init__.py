@@ -1,0 +1,38 @@
+"""The Passport core: the Authenticator, its guards, hooks and request user."""
+
+from gatepass.authenticator.authenticate import AuthenticateHandler, AuthenticateOptions
+from gatepass.authenticator.authenticator import (
+    RETURN_TO_SESSION_KEY,
+    USERS_SESSION_KEY,
+    Authenticator,
+)
+from gatepass.authenticator.guards import WS_POLICY_VIOLATION, Guard
+from gatepass.authenticator.hooks import Hooks
+from gatepass.authenticator.registry import Attempt
+from gatepass.authenticator.responses import Halt, error_response, wants_html
+from gatepass.authenticator.user import AuthenticatedUser, Credentials
+from gatepass.strategies.outcomes import PASS, Error, Fail, Outcome, Pass, Redirect, Success
+
+__all__ = [
+    "PASS",
+    "RETURN_TO_SESSION_KEY",
+    "USERS_SESSION_KEY",
+    "WS_POLICY_VIOLATION",
+    "Attempt",
+    "AuthenticateHandler",
+    "AuthenticateOptions",
+    "AuthenticatedUser",
+    "Authenticator",
+    "Credentials",
+    "Error",
+    "Fail",
+    "Guard",
+    "Halt",
+    "Hooks",
+    "Outcome",
+    "Pass",
+    "Redirect",
+    "Success",
+    "error_response",
+    "wants_html",
+]

@@ -1,0 +1,342 @@
+"""Rate limits against brute force and abuse, on the ``limits`` library's async API.
+
+A :class:`RateLimiter` holds named limits ("refresh": "30/minute") over one storage
+(in-process or Redis, so several server processes share the counters). A
+:class:`LoginThrottle` applies two of them to a login: per account and per client
+address (OWASP ASVS 2.2.1, anti-automation). Counters live in ``limits``' storage and
+follow the wall clock, since that library reads ``time.time()`` itself. When the
+storage cannot be reached the limiter fails closed with :class:`StoreUnavailableError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+
+from gatepass.errors import ConfigurationError, RateLimitedError, StoreUnavailableError
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = [
+    "LimitStrategy",
+    "LoginThrottle",
+    "RateLimiter",
+    "account_key",
+    "address_key",
+    "memory_storage",
+    "redis_storage",
+]
+
+T = TypeVar("T")
+
+LimitStrategy = Literal["moving-window", "sliding-window-counter"]
+"""``moving-window`` is exact; ``sliding-window-counter`` approximates it in O(1) memory."""
+
+
+def memory_storage() -> Storage:
+    """An in-process counter storage, for one process and for tests.
+
+    Returns:
+        A ``limits`` async memory storage.
+    """
+    return MemoryStorage(wrap_exceptions=True)
+
+
+def redis_storage(client: Redis, *, key_prefix: str = "gatepass-limits") -> Storage:
+    """A counter storage on Redis, shared by every process using the same prefix.
+
+    Args:
+        client: a ``redis.asyncio.Redis`` client; its connection pool is reused, and the
+            caller closes it.
+        key_prefix: prepended to every counter key.
+
+    Returns:
+        A ``limits`` async Redis storage.
+    """
+    return RedisStorage(
+        "async+redis://",
+        implementation="redispy",
+        key_prefix=key_prefix,
+        wrap_exceptions=True,
+        connection_pool=client.connection_pool,  # type: ignore[arg-type]
+    )
+
+
+class RateLimiter:
+    """Named sliding-window limits over one storage.
+
+    Args:
+        storage: from :func:`memory_storage` or :func:`redis_storage`.
+        limits: limit name to rate text, e.g. ``{"refresh": "30/minute"}``.
+        strategy: ``moving-window`` (default, exact) or ``sliding-window-counter``.
+        namespace: keeps these counters apart from other limiters on the same storage.
+
+    Raises:
+        ConfigurationError: a rate cannot be parsed.
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        limits: Mapping[str, str],
+        *,
+        strategy: LimitStrategy = "moving-window",
+        namespace: str = "gatepass",
+    ) -> None:
+        self._storage = storage
+        self._items = {name: _parse(name, text) for name, text in limits.items()}
+        self._strategy = (
+            MovingWindowRateLimiter(storage)
+            if strategy == "moving-window"
+            else SlidingWindowCounterRateLimiter(storage)
+        )
+        self._namespace = namespace
+        base = storage.base_exceptions
+        self._errors: tuple[type[Exception], ...] = (
+            StorageError,
+            OSError,
+            *(base if isinstance(base, tuple) else (base,)),
+        )
+
+    async def hit(self, name: str, key: str) -> None:
+        """Count one attempt against limit ``name`` for ``key``, or refuse it.
+
+        The check and the count are one atomic step in the storage, so concurrent
+        attempts cannot slip past the limit together.
+
+        Args:
+            name: a configured limit name.
+            key: whom the limit applies to (an account, an address).
+
+        Raises:
+            RateLimitedError: the limit is exhausted; ``retry_after`` says for how long.
+            ConfigurationError: no limit is called ``name``.
+            StoreUnavailableError: the storage cannot be reached (fail closed).
+        """
+        item = self._item(name)
+        allowed = await self._call(lambda: self._strategy.hit(item, self._namespace, name, key))
+        if not allowed:
+            raise RateLimitedError(retry_after=await self.retry_after(name, key))
+
+    async def test(self, name: str, key: str) -> None:
+        """Refuse if limit ``name`` for ``key`` is exhausted, without counting an attempt.
+
+        Args:
+            name: a configured limit name.
+            key: whom the limit applies to.
+
+        Raises:
+            RateLimitedError: the limit is exhausted.
+            ConfigurationError: no limit is called ``name``.
+            StoreUnavailableError: the storage cannot be reached.
+        """
+        item = self._item(name)
+        allowed = await self._call(lambda: self._strategy.test(item, self._namespace, name, key))
+        if not allowed:
+            raise RateLimitedError(retry_after=await self.retry_after(name, key))
+
+    async def remaining(self, name: str, key: str) -> int:
+        """How many attempts are left in the current window.
+
+        Args:
+            name: a configured limit name.
+            key: whom the limit applies to.
+
+        Returns:
+            The number of attempts left.
+
+        Raises:
+            ConfigurationError: no limit is called ``name``.
+            StoreUnavailableError: the storage cannot be reached.
+        """
+        item = self._item(name)
+        stats = await self._call(
+            lambda: self._strategy.get_window_stats(item, self._namespace, name, key)
+        )
+        return max(0, stats.remaining)
+
+    async def retry_after(self, name: str, key: str) -> int:
+        """Whole seconds until limit ``name`` lets ``key`` try again (at least 1).
+
+        Args:
+            name: a configured limit name.
+            key: whom the limit applies to.
+
+        Returns:
+            Seconds for a ``Retry-After`` header.
+
+        Raises:
+            ConfigurationError: no limit is called ``name``.
+            StoreUnavailableError: the storage cannot be reached.
+        """
+        item = self._item(name)
+        stats = await self._call(
+            lambda: self._strategy.get_window_stats(item, self._namespace, name, key)
+        )
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def reset(self, name: str, key: str) -> None:
+        """Forget every attempt counted against limit ``name`` for ``key``.
+
+        Args:
+            name: a configured limit name.
+            key: whom the limit applies to.
+
+        Raises:
+            ConfigurationError: no limit is called ``name``.
+            StoreUnavailableError: the storage cannot be reached.
+        """
+        item = self._item(name)
+        await self._call(lambda: self._strategy.clear(item, self._namespace, name, key))
+
+    def _item(self, name: str) -> RateLimitItem:
+        try:
+            return self._items[name]
+        except KeyError:
+            known = ", ".join(sorted(self._items)) or "none"
+            raise ConfigurationError(
+                f"No rate limit named {name!r}; configured: {known}."
+            ) from None
+
+    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await operation()
+        except self._errors as exc:
+            raise StoreUnavailableError(f"The rate-limit storage failed: {exc}") from exc
+
+
+def _parse(name: str, text: str) -> RateLimitItem:
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"Rate limit {name!r} = {text!r} is not a rate; write it like '5/minute'."
+        ) from exc
+
+
+def account_key(account: str) -> str:
+    """The counter key of a login identifier: normalized, then hashed.
+
+    Known and unknown accounts get keys the same way, so the throttle never reveals
+    whether an account exists (OWASP Authentication Cheat Sheet: account enumeration).
+    Hashing keeps identifiers such as email addresses out of the counter store's keys.
+
+    Args:
+        account: the identifier as typed (an email or user name).
+
+    Returns:
+        A hex key.
+    """
+    normalized = account.strip().casefold()
+    return hashlib.sha256(normalized.encode()).hexdigest()[:32]
+
+
+def address_key(address: str) -> str:
+    """The counter key of a client address; IPv6 clients are grouped by their /64.
+
+    One IPv6 host usually holds a whole /64, so counting single addresses would give it
+    2^64 budgets (OWASP Credential Stuffing Prevention).
+
+    Args:
+        address: the client's IP address as text.
+
+    Returns:
+        The normalized address or network; the text itself when it is not an IP.
+    """
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address.strip()
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+class LoginThrottle:
+    """Login brute-force defence: attempts per account and per client address.
+
+    The login route calls ``check`` before verifying the password, then ``failed`` or
+    ``succeeded``. ``check`` counts the attempt in the same atomic step that tests the
+    limit, so parallel guesses cannot all slip in before a failure is recorded.
+
+    Args:
+        storage: from :func:`memory_storage` or :func:`redis_storage`.
+        per_account: attempts allowed per account, e.g. ``"5/minute"``.
+        per_address: attempts allowed per client address, e.g. ``"20/minute"``.
+        strategy: ``moving-window`` (default) or ``sliding-window-counter``.
+        namespace: keeps these counters apart from other limiters on the storage.
+
+    Raises:
+        ConfigurationError: a rate cannot be parsed.
+    """
+
+    ACCOUNT = "login-account"
+    ADDRESS = "login-address"
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        per_account: str = "5/minute",
+        per_address: str = "20/minute",
+        strategy: LimitStrategy = "moving-window",
+        namespace: str = "gatepass",
+    ) -> None:
+        self.limiter = RateLimiter(
+            storage,
+            {self.ACCOUNT: per_account, self.ADDRESS: per_address},
+            strategy=strategy,
+            namespace=namespace,
+        )
+
+    async def check(self, *, account: str, address: str) -> None:
+        """Count a login attempt, or refuse it before the password is verified.
+
+        Args:
+            account: the identifier as typed; unknown accounts count the same way.
+            address: the client's IP address.
+
+        Raises:
+            RateLimitedError: too many attempts for this address or account.
+            StoreUnavailableError: the storage cannot be reached (fail closed).
+        """
+        await self.limiter.hit(self.ADDRESS, address_key(address))
+        await self.limiter.hit(self.ACCOUNT, account_key(account))
+
+    async def failed(self, *, account: str, address: str) -> None:
+        """Record a failed login; the attempt already counted in ``check``.
+
+        Kept so routes read ``check`` then ``failed``/``succeeded`` and keep working
+        unchanged if failures are one day weighed more than attempts.
+
+        Args:
+            account: the identifier as typed.
+            address: the client's IP address.
+        """
+
+    async def succeeded(self, *, account: str, address: str) -> None:
+        """Record a successful login: the account's counter starts over.
+
+        The address counter is kept, so one valid account cannot clear the way for
+        guesses at others from the same address.
+
+        Args:
+            account: the identifier as typed.
+            address: the client's IP address.
+
+        Raises:
+            StoreUnavailableError: the storage cannot be reached.
+        """
+        await self.limiter.reset(self.ACCOUNT, account_key(account))

@@ -1,0 +1,142 @@
+"""Where a token is read from (passport-jwt's ``ExtractJwt``), as small async callables.
+
+An extractor takes the request and returns the token string or ``None``. Transport and
+token kind are separate axes (STYLE habit 11): any extractor works with any token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import HTTPConnection, Request
+
+from gatepass.strategies.local import read_fields
+
+Extractor = Callable[[HTTPConnection], Awaitable[str | None]]
+
+
+def from_auth_header(scheme: str = "Bearer") -> Extractor:
+    """Read ``Authorization: <scheme> <token>`` (RFC 6750 §2.1 for ``Bearer``).
+
+    Args:
+        scheme: the auth scheme, compared case-insensitively.
+
+    Returns:
+        The extractor.
+    """
+
+    async def extract(request: HTTPConnection) -> str | None:
+        found, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        return token if found.lower() == scheme.lower() and token else None
+
+    return extract
+
+
+def from_bearer_header() -> Extractor:
+    """Read ``Authorization: Bearer <token>`` (the default).
+
+    Returns:
+        The extractor.
+    """
+    return from_auth_header("Bearer")
+
+
+def from_header(name: str) -> Extractor:
+    """Read the whole value of a named header (``X-Access-Token``).
+
+    Args:
+        name: the header name.
+
+    Returns:
+        The extractor.
+    """
+
+    async def extract(request: HTTPConnection) -> str | None:
+        return request.headers.get(name) or None
+
+    return extract
+
+
+def from_cookie(name: str) -> Extractor:
+    """Read a cookie (pair it with CSRF protection: browsers send cookies on their own).
+
+    Args:
+        name: the cookie name.
+
+    Returns:
+        The extractor.
+    """
+
+    async def extract(request: HTTPConnection) -> str | None:
+        return request.cookies.get(name) or None
+
+    return extract
+
+
+def from_query(name: str = "access_token") -> Extractor:
+    """Read a query parameter (RFC 6750 §2.3; URLs end up in logs: last resort, e.g.
+    WebSockets, which cannot set headers in browsers).
+
+    Args:
+        name: the parameter name.
+
+    Returns:
+        The extractor.
+    """
+
+    async def extract(request: HTTPConnection) -> str | None:
+        return request.query_params.get(name) or None
+
+    return extract
+
+
+def from_body(name: str = "access_token") -> Extractor:
+    """Read a form or JSON body field (RFC 6750 §2.2).
+
+    Args:
+        name: the field name.
+
+    Returns:
+        The extractor.
+    """
+
+    async def extract(request: HTTPConnection) -> str | None:
+        if not isinstance(request, Request):
+            return None
+        fields = await read_fields(request, name)
+        return fields.get(name) if isinstance(fields, dict) else None
+
+    return extract
+
+
+def chain(*extractors: Extractor) -> Extractor:
+    """Try extractors in order; the first token found wins (``fromExtractors``).
+
+    Args:
+        *extractors: the extractors.
+
+    Returns:
+        The combined extractor.
+    """
+
+    async def extract(request: HTTPConnection) -> str | None:
+        for extractor in extractors:
+            token = await extractor(request)
+            if token:
+                return token
+        return None
+
+    return extract
+
+
+__all__ = [
+    "Extractor",
+    "chain",
+    "from_auth_header",
+    "from_bearer_header",
+    "from_body",
+    "from_cookie",
+    "from_header",
+    "from_query",
+]

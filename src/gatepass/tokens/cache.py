@@ -1,0 +1,97 @@
+"""``VerifiedTokenCache``: skip re-verifying the same token, never past its ``exp``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, NamedTuple
+
+from gatepass.errors import ConfigurationError
+
+from .durations import Duration, to_seconds
+from .keys import Key
+
+__all__ = ["VerifiedTokenCache"]
+
+
+class CachedToken(NamedTuple):
+    """A verified token's claims, the key that verified it and its deadline."""
+
+    claims: dict[str, Any]
+    valid_until: float
+    key: Key
+
+
+class VerifiedTokenCache:
+    """A bounded, time-limited map from a full token string to its verified claims.
+
+    The key is the whole token, signature included, so a token with altered
+    signature bytes never hits. Each entry stops at the earliest of the token's
+    ``exp`` (plus leeway), ``iat + max_age`` and the cache TTL; the owner checks
+    it on every hit. Revocation is not cached: the ``Verifier`` asks on every call.
+    One cache serves one ``Verifier`` (its policy is part of what was checked).
+    """
+
+    __slots__ = ("_entries", "_owner", "max_size", "ttl")
+
+    def __init__(self, *, max_size: int = 10_000, ttl: Duration = timedelta(minutes=5)) -> None:
+        """Make an empty cache.
+
+        Args:
+            max_size: the most tokens kept; the oldest entry leaves first.
+            ttl: the longest a verified token is trusted without a full check.
+
+        Raises:
+            ConfigurationError: ``max_size`` under 1 or a non-positive ``ttl``.
+            DurationError: ``ttl`` is not a duration.
+        """
+        if max_size < 1:
+            raise ConfigurationError("VerifiedTokenCache max_size must be at least 1.")
+        self.ttl = to_seconds(ttl)
+        if self.ttl <= 0:
+            raise ConfigurationError("VerifiedTokenCache ttl must be positive.")
+        self.max_size = max_size
+        self._entries: dict[str | bytes, CachedToken] = {}
+        self._owner: object | None = None
+
+    def bind(self, owner: object) -> None:
+        """Attach the cache to its one verifier.
+
+        Raises:
+            ConfigurationError: it already serves another verifier.
+        """
+        if self._owner is not None and self._owner is not owner:
+            raise ConfigurationError(
+                "This VerifiedTokenCache already serves another Verifier; give each "
+                "Verifier its own cache (their policies differ)."
+            )
+        self._owner = owner
+
+    def get(self, token: str | bytes, now: float) -> CachedToken | None:
+        """The live entry for this exact token, or ``None`` (expired ones are dropped)."""
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if now >= entry.valid_until:
+            self._entries.pop(token, None)
+            return None
+        return entry
+
+    def put(
+        self, token: str | bytes, claims: dict[str, Any], deadline: float, key: Key, now: float
+    ) -> None:
+        """Remember a token verified at ``now`` that passes its checks until ``deadline``."""
+        entries = self._entries
+        if token not in entries and len(entries) >= self.max_size:
+            del entries[next(iter(entries))]
+        entries[token] = CachedToken(dict(claims), min(deadline, now + self.ttl), key)
+
+    def discard(self, token: str | bytes) -> None:
+        """Forget one token (e.g. it was just revoked)."""
+        self._entries.pop(token, None)
+
+    def clear(self) -> None:
+        """Forget every token (e.g. after retiring a key)."""
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,185 @@
+"""JWT claim policy (RFC 7519 §4.1): time claims, audience, issuer, subject, id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from gatepass.errors import (
+    ClaimError,
+    ExpiredTokenError,
+    ImmatureTokenError,
+    InvalidAudienceError,
+    InvalidIssuerError,
+    InvalidSubjectError,
+    MissingClaimError,
+)
+
+from .durations import Duration, to_seconds
+
+__all__ = ["ClaimPolicy"]
+
+_ABSENT: Any = object()
+
+
+def _names(value: str | Sequence[str] | None, what: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return frozenset((value,))
+    names = frozenset(value)
+    if not names or not all(isinstance(v, str) for v in names):
+        raise TypeError(f"{what} must be a string or a non-empty list of strings")
+    return names
+
+
+def _when(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPolicy:
+    """What a verified token's claims must satisfy; built once per verifier."""
+
+    audience: frozenset[str] | None
+    issuer: frozenset[str] | None
+    subject: str | None
+    jwt_id: str | None
+    leeway: float
+    max_age: float | None
+    require: tuple[str, ...]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        audience: str | Sequence[str] | None = None,
+        issuer: str | Sequence[str] | None = None,
+        subject: str | None = None,
+        jwt_id: str | None = None,
+        leeway: Duration = 0,
+        max_age: Duration | None = None,
+        require: Sequence[str] = ("exp",),
+    ) -> ClaimPolicy:
+        """Make a policy from verify()'s keyword options (see :func:`gatepass.jwt.verify`).
+
+        Raises:
+            DurationError: ``leeway`` or ``max_age`` is not a duration.
+        """
+        required = tuple(require)
+        if max_age is not None and "iat" not in required:
+            required = (*required, "iat")
+        return cls(
+            audience=_names(audience, "audience"),
+            issuer=_names(issuer, "issuer"),
+            subject=subject,
+            jwt_id=jwt_id,
+            leeway=to_seconds(leeway),
+            max_age=None if max_age is None else to_seconds(max_age),
+            require=required,
+        )
+
+    def check(self, claims: dict[str, Any], now: float) -> float:
+        """Check the claims at time ``now``.
+
+        Args:
+            claims: the verified payload.
+            now: the current time, epoch seconds.
+
+        Returns:
+            The last moment (epoch seconds) at which these claims still pass the
+            time checks, ``inf`` if none applies (for caches).
+
+        Raises:
+            MissingClaimError, ExpiredTokenError, ImmatureTokenError,
+            InvalidAudienceError, InvalidIssuerError, InvalidSubjectError,
+            ClaimError: the claim named in the message fails.
+        """
+        for name in self.require:
+            if name not in claims:
+                raise MissingClaimError(claim=name)
+        leeway = self.leeway
+        deadline = float("inf")
+        exp = claims.get("exp", _ABSENT)
+        if exp is not _ABSENT:
+            if type(exp) is not int and type(exp) is not float:
+                _not_number(exp, "exp")
+            # RFC 7519 §4.1.4: valid only before exp.
+            if now >= exp + leeway:
+                raise ExpiredTokenError(
+                    f"The token expired at {_when(exp).isoformat()}.", expired_at=_when(exp)
+                )
+            deadline = exp + leeway
+        nbf = claims.get("nbf", _ABSENT)
+        if nbf is not _ABSENT:
+            if type(nbf) is not int and type(nbf) is not float:
+                _not_number(nbf, "nbf")
+            if nbf > now + leeway:
+                raise ImmatureTokenError(
+                    f"The token is not valid before {_when(nbf).isoformat()}.",
+                    not_before=_when(nbf),
+                )
+        iat = claims.get("iat", _ABSENT)
+        if iat is not _ABSENT:
+            if type(iat) is not int and type(iat) is not float:
+                _not_number(iat, "iat")
+            if iat > now + leeway:
+                raise ImmatureTokenError(
+                    "The token was issued in the future; check the clocks.", not_before=_when(iat)
+                )
+            if self.max_age is not None:
+                too_old = iat + self.max_age + leeway
+                if now >= too_old:
+                    raise ExpiredTokenError(
+                        f"The token is older than max_age ({self.max_age:g}s).",
+                        expired_at=_when(iat + self.max_age),
+                    )
+                deadline = min(deadline, too_old)
+        audience = self.audience
+        if audience is not None or "aud" in claims:
+            aud = claims.get("aud")
+            # The common case inline: one audience string that matches.
+            if audience is None or type(aud) is not str or aud not in audience:
+                self._check_audience(claims)
+        if self.issuer is not None:
+            iss = claims.get("iss")
+            if iss is None:
+                raise MissingClaimError(claim="iss")
+            if iss not in self.issuer:
+                raise InvalidIssuerError(f"The token issuer {iss!r} is not accepted here.")
+        if self.subject is not None:
+            sub = claims.get("sub")
+            if sub is None:
+                raise MissingClaimError(claim="sub")
+            if sub != self.subject:
+                raise InvalidSubjectError(f"The token subject {sub!r} is not the expected one.")
+        if self.jwt_id is not None and claims.get("jti") != self.jwt_id:
+            raise ClaimError("The token 'jti' is not the expected one.")
+        return deadline
+
+    def _check_audience(self, claims: dict[str, Any]) -> None:
+        aud = claims.get("aud")
+        if aud is None:
+            raise MissingClaimError(claim="aud")
+        if self.audience is None:
+            # RFC 7519 §4.1.3: a token naming audiences is refused by a recipient
+            # that does not identify itself with one of them.
+            raise InvalidAudienceError(
+                "The token names an audience; pass audience= to the verifier to accept it."
+            )
+        if type(aud) is str:
+            if aud in self.audience:
+                return
+        elif type(aud) is list and all(type(a) is str for a in aud):
+            if self.audience.intersection(aud):
+                return
+        else:
+            raise InvalidAudienceError("The token 'aud' must be a string or a list of strings.")
+        raise InvalidAudienceError(f"The token is meant for {aud!r}, not this audience.")
+
+
+def _not_number(value: object, name: str) -> None:
+    # NumericDate is a JSON number (RFC 7519 §2); "123" and true are not.
+    raise ClaimError(f"The '{name}' claim must be a number of seconds, not {type(value).__name__}.")

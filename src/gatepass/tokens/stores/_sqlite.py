@@ -1,0 +1,105 @@
+"""The one SQLite connection of a token store: opened lazily, errors translated."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import aiosqlite
+
+from gatepass.errors import ConfigurationError, StoreUnavailableError
+
+Params = Sequence[str | int | float | None]
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Database:
+    """One lazily opened connection; a failed open is retried on the next call."""
+
+    def __init__(self, path: str | Path, schema: Sequence[str]) -> None:
+        self._path = path
+        self._schema = schema
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        db = await self._connect()
+        try:
+            async with db.execute(sql, params) as cursor:
+                return await cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"The SQLite token store failed: {exc}") from exc
+
+    async def execute(self, sql: str, params: Params = ()) -> None:
+        db = await self._connect()
+        try:
+            await db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"The SQLite token store failed: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        if self._db is not None:
+            return self._db
+        async with self._lock:
+            if self._db is None:
+                try:
+                    # Probe first: a failed aiosqlite open leaves its worker thread
+                    # finishing after the caller, which may outlive the event loop.
+                    await asyncio.to_thread(_probe, self._path)
+                except sqlite3.Error as exc:
+                    raise StoreUnavailableError(
+                        f"The SQLite token store at {self._path} cannot be opened: {exc}"
+                    ) from exc
+                # isolation_level=None: autocommit, every statement is its own transaction.
+                db = await aiosqlite.connect(self._path, isolation_level=None)
+                try:
+                    db.row_factory = sqlite3.Row
+                    await db.execute("PRAGMA busy_timeout = 5000")
+                    for statement in self._schema:
+                        await db.execute(statement)
+                except sqlite3.Error as exc:
+                    await db.close()
+                    raise StoreUnavailableError(
+                        f"The SQLite token store at {self._path} cannot be opened: {exc}"
+                    ) from exc
+                self._db = db
+            return self._db
+
+
+def _probe(path: str | Path) -> None:
+    sqlite3.connect(path).close()
+
+
+def table_name(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ConfigurationError(f"Table name {name!r} is not a plain SQL identifier.")
+    return name
+
+
+class Closing:
+    _database: Database
+
+    async def aclose(self) -> None:
+        """Close the connection (it reopens on the next call)."""
+        await self._database.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,172 @@
+"""In-process stores: for tests and single-process apps.
+
+Check-and-set runs with no ``await`` in between, so on one event loop concurrent
+callers cannot interleave (exactly one spend wins). Memory stays bounded: every entry
+sits in a heap by expiry and is dropped once it has expired.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from typing import Generic, TypeVar
+
+from gatepass.tokens.stores.base import Clock, RefreshRecord, SpendResult
+
+__all__ = ["MemoryRefreshStore", "MemoryRevocationStore"]
+
+V = TypeVar("V")
+
+
+class _Expiring(Generic[V]):
+    """A dict whose entries vanish at their expiry time (hidden on read, purged on write)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._values: dict[str, tuple[V, float]] = {}
+        self._heap: list[tuple[float, str]] = []
+
+    def get(self, key: str) -> V | None:
+        entry = self._values.get(key)
+        if entry is None or entry[1] <= self._clock():
+            return None
+        return entry[0]
+
+    def put(self, key: str, value: V, expires_at: float) -> None:
+        self._purge()
+        if expires_at <= self._clock():
+            return
+        previous = self._values.get(key)
+        self._values[key] = (value, expires_at)
+        if previous is None or previous[1] != expires_at:
+            heapq.heappush(self._heap, (expires_at, key))
+
+    def __len__(self) -> int:
+        self._purge()
+        return len(self._values)
+
+    def _purge(self) -> None:
+        now = self._clock()
+        while self._heap and self._heap[0][0] <= now:
+            expires_at, key = heapq.heappop(self._heap)
+            entry = self._values.get(key)
+            if entry is not None and entry[1] == expires_at:
+                del self._values[key]
+
+
+class MemoryRefreshStore:
+    """Refresh-token records in a dict, each dropped at its expiry.
+
+    Args:
+        clock: seconds since the epoch; defaults to ``time.time``.
+    """
+
+    def __init__(self, *, clock: Clock = time.time) -> None:
+        self._records: _Expiring[tuple[RefreshRecord, bool]] = _Expiring(clock)
+
+    def __len__(self) -> int:
+        """The number of records still held."""
+        return len(self._records)
+
+    async def add(self, record: RefreshRecord) -> None:
+        """Store a new, unspent record until its ``expires_at``.
+
+        Args:
+            record: the record to keep.
+        """
+        self._records.put(record.token_hash, (record, False), record.expires_at)
+
+    async def spend(self, token_hash: str) -> SpendResult:
+        """Mark the record spent, with no ``await`` between the check and the set.
+
+        Args:
+            token_hash: hex SHA-256 of the presented token.
+
+        Returns:
+            ``ok`` with the record for the one caller that spent it, ``reused`` for any
+            later caller, ``unknown`` when no live record exists.
+        """
+        entry = self._records.get(token_hash)
+        if entry is None:
+            return SpendResult("unknown")
+        record, spent = entry
+        if spent:
+            return SpendResult("reused", record)
+        self._records.put(token_hash, (record, True), record.expires_at)
+        return SpendResult("ok", record)
+
+
+class MemoryRevocationStore:
+    """Revoked ``jti``s, family ids and per-subject cut-offs, each dropped at its expiry.
+
+    Args:
+        clock: seconds since the epoch; defaults to ``time.time``.
+    """
+
+    def __init__(self, *, clock: Clock = time.time) -> None:
+        self._entries: _Expiring[int] = _Expiring(clock)
+
+    def __len__(self) -> int:
+        """The number of live entries (bounded by what is still unexpired)."""
+        return len(self._entries)
+
+    async def revoke_token(self, jti: str, *, expires_at: int) -> None:
+        """Revoke one token by ``jti`` until ``expires_at``.
+
+        Args:
+            jti: the token's ``jti``.
+            expires_at: the token's ``exp``; after it the entry is not needed.
+        """
+        self._entries.put(f"jti:{jti}", 1, expires_at)
+
+    async def revoke_family(self, family_id: str, *, expires_at: int) -> None:
+        """Revoke a refresh family (and the access tokens carrying its id).
+
+        Args:
+            family_id: the family id.
+            expires_at: when the last token of the family expires anyway.
+        """
+        self._entries.put(f"fid:{family_id}", 1, expires_at)
+
+    async def revoke_subject(self, subject: str, *, before: int, expires_at: int) -> None:
+        """Revoke every token of ``subject`` issued before ``before``; the latest cut-off wins.
+
+        Args:
+            subject: the user (``sub``).
+            before: tokens with ``iat`` earlier than this are revoked.
+            expires_at: when every such token has expired anyway.
+        """
+        key = f"sub:{subject}"
+        current = self._entries.get(key)
+        if current is None or current < before:
+            self._entries.put(key, before, expires_at)
+
+    async def is_revoked(
+        self,
+        *,
+        jti: str | None = None,
+        family_id: str | None = None,
+        subject: str | None = None,
+        issued_at: int | None = None,
+    ) -> bool:
+        """Answer whether the token id, its family, or its subject-and-age is revoked.
+
+        Args:
+            jti: the token's ``jti``.
+            family_id: the family the token belongs to.
+            subject: the token's ``sub``.
+            issued_at: the token's ``iat`` (with ``subject``).
+
+        Returns:
+            ``True`` when any of them is revoked.
+        """
+        if jti is not None and self._entries.get(f"jti:{jti}") is not None:
+            return True
+        if family_id is not None and self._entries.get(f"fid:{family_id}") is not None:
+            return True
+        if subject is not None:
+            before = self._entries.get(f"sub:{subject}")
+            # A token without iat cannot prove it is newer than the cut-off: revoked.
+            if before is not None and (issued_at is None or issued_at < before):
+                return True
+        return False

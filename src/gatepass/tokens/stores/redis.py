@@ -1,0 +1,268 @@
+"""Redis stores (``redis.asyncio``): several server processes share one state.
+
+Every key carries a prefix and a TTL equal to the remaining life of what it records, so
+Redis memory stays bounded. Spending runs as one Lua script, which Redis executes
+atomically: of concurrent spends, from any number of clients, exactly one sees the
+unspent record (RFC 9700 §4.14.2). Driver exceptions are translated here into
+:class:`StoreUnavailableError` (fail closed).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gatepass.errors import StoreUnavailableError
+from gatepass.tokens.stores.base import Clock, RefreshRecord, SpendResult
+
+__all__ = ["RedisRefreshStore", "RedisRevocationStore"]
+
+T = TypeVar("T")
+
+_SPEND = """
+local spent = redis.call('HGET', KEYS[1], 'spent')
+if not spent then return false end
+local fields = redis.call('HGETALL', KEYS[1])
+if spent == '1' then return {'reused', fields} end
+redis.call('HSET', KEYS[1], 'spent', '1')
+return {'ok', fields}
+"""
+
+# Keep the latest cut-off only; an older one must never shorten a newer revocation.
+_REVOKE_SUBJECT = """
+local current = tonumber(redis.call('GET', KEYS[1]))
+if current and current >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _ttl(expires_at: float, clock: Clock) -> int:
+    return math.ceil(expires_at - clock())
+
+
+async def _call(operation: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await operation()
+    except (RedisError, OSError) as exc:
+        raise StoreUnavailableError(f"The Redis token store failed: {exc}") from exc
+
+
+class RedisRefreshStore:
+    """Refresh-token records as Redis hashes that expire with the token.
+
+    Args:
+        client: a ``redis.asyncio.Redis`` client; the caller owns and closes it.
+        prefix: prepended to every key, so several apps can share one Redis.
+        clock: seconds since the epoch, used to turn ``expires_at`` into a TTL.
+    """
+
+    def __init__(
+        self, client: Redis, *, prefix: str = "gatepass:", clock: Clock = time.time
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._clock = clock
+        self._spend = client.register_script(_SPEND)
+
+    def key(self, token_hash: str) -> str:
+        """The Redis key holding the record of ``token_hash``.
+
+        Args:
+            token_hash: hex SHA-256 of the token.
+
+        Returns:
+            The prefixed key.
+        """
+        return f"{self._prefix}rt:{token_hash}"
+
+    async def add(self, record: RefreshRecord) -> None:
+        """Store a new, unspent record with a TTL of its remaining lifetime.
+
+        Args:
+            record: the record to keep.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached.
+        """
+        ttl = _ttl(record.expires_at, self._clock)
+        if ttl <= 0:
+            return
+        fields: dict[str, str | int] = {
+            "family_id": record.family_id,
+            "subject": record.subject,
+            "issued_at": record.issued_at,
+            "expires_at": record.expires_at,
+            "family_issued_at": record.family_issued_at,
+            "spent": 0,
+        }
+        if record.client_id is not None:
+            fields["client_id"] = record.client_id
+        if record.scope is not None:
+            fields["scope"] = record.scope
+        key = self.key(record.token_hash)
+
+        async def write() -> None:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
+                pipe.expire(key, ttl)
+                await pipe.execute()
+
+        await _call(write)
+
+    async def spend(self, token_hash: str) -> SpendResult:
+        """Mark the record spent in one Lua script; exactly one caller wins.
+
+        Args:
+            token_hash: hex SHA-256 of the presented token.
+
+        Returns:
+            ``ok`` for the caller that spent it, ``reused`` when it was spent before,
+            ``unknown`` when no live record exists.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached.
+        """
+        key = self.key(token_hash)
+        result = await _call(lambda: self._spend(keys=[key]))
+        if not result:
+            return SpendResult("unknown")
+        status, flat = result
+        fields = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
+        record = RefreshRecord(
+            token_hash=token_hash,
+            family_id=fields["family_id"],
+            subject=fields["subject"],
+            client_id=fields.get("client_id"),
+            scope=fields.get("scope"),
+            issued_at=int(fields["issued_at"]),
+            expires_at=int(fields["expires_at"]),
+            family_issued_at=int(fields["family_issued_at"]),
+        )
+        if record.expires_at <= self._clock():
+            return SpendResult("unknown")
+        return SpendResult("reused" if _text(status) == "reused" else "ok", record)
+
+
+class RedisRevocationStore:
+    """Revocation entries as Redis keys with a TTL of the remaining token lifetime.
+
+    Args:
+        client: a ``redis.asyncio.Redis`` client; the caller owns and closes it.
+        prefix: prepended to every key.
+        clock: seconds since the epoch, used to turn ``expires_at`` into a TTL.
+    """
+
+    def __init__(
+        self, client: Redis, *, prefix: str = "gatepass:", clock: Clock = time.time
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._clock = clock
+        self._revoke_subject = client.register_script(_REVOKE_SUBJECT)
+
+    def key(self, kind: str, value: str) -> str:
+        """The Redis key of one revocation entry.
+
+        Args:
+            kind: ``jti``, ``fid`` or ``sub``.
+            value: the token id, family id or subject.
+
+        Returns:
+            The prefixed key.
+        """
+        return f"{self._prefix}rv:{kind}:{value}"
+
+    async def revoke_token(self, jti: str, *, expires_at: int) -> None:
+        """Revoke one token by ``jti`` until ``expires_at``.
+
+        Args:
+            jti: the token's ``jti``.
+            expires_at: the token's ``exp``.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached.
+        """
+        await self._set(self.key("jti", jti), expires_at)
+
+    async def revoke_family(self, family_id: str, *, expires_at: int) -> None:
+        """Revoke a refresh family (and the access tokens carrying its id).
+
+        Args:
+            family_id: the family id.
+            expires_at: when the last token of the family expires anyway.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached.
+        """
+        await self._set(self.key("fid", family_id), expires_at)
+
+    async def revoke_subject(self, subject: str, *, before: int, expires_at: int) -> None:
+        """Revoke every token of ``subject`` issued before ``before``; the latest cut-off wins.
+
+        Args:
+            subject: the user (``sub``).
+            before: tokens with ``iat`` earlier than this are revoked.
+            expires_at: when every such token has expired anyway.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached.
+        """
+        ttl = _ttl(expires_at, self._clock)
+        if ttl > 0:
+            key = self.key("sub", subject)
+            await _call(lambda: self._revoke_subject(keys=[key], args=[before, ttl]))
+
+    async def is_revoked(
+        self,
+        *,
+        jti: str | None = None,
+        family_id: str | None = None,
+        subject: str | None = None,
+        issued_at: int | None = None,
+    ) -> bool:
+        """Answer, with one MGET, whether any of the given facts is revoked.
+
+        Args:
+            jti: the token's ``jti``.
+            family_id: the family the token belongs to.
+            subject: the token's ``sub``.
+            issued_at: the token's ``iat`` (with ``subject``); a missing one counts as old.
+
+        Returns:
+            ``True`` when any of them is revoked.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached.
+        """
+        keys = [
+            self.key("jti", jti) if jti is not None else None,
+            self.key("fid", family_id) if family_id is not None else None,
+            self.key("sub", subject) if subject is not None else None,
+        ]
+        wanted = [key for key in keys if key is not None]
+        if not wanted:
+            return False
+        values = dict(zip(wanted, await _call(lambda: self._client.mget(wanted)), strict=True))
+        if keys[0] is not None and values[keys[0]] is not None:
+            return True
+        if keys[1] is not None and values[keys[1]] is not None:
+            return True
+        if keys[2] is not None and values[keys[2]] is not None:
+            before = int(_text(values[keys[2]]))
+            return issued_at is None or issued_at < before
+        return False
+
+    async def _set(self, key: str, expires_at: int) -> None:
+        ttl = _ttl(expires_at, self._clock)
+        if ttl > 0:
+            await _call(lambda: self._client.set(key, 1, ex=ttl))
