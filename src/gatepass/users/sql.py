@@ -35,8 +35,8 @@ from gatepass.errors import (
 )
 from gatepass.users.emails import normalize_email
 from gatepass.users.ids import Clock, IdFactory, as_utc, new_user_id, utc_now
-from gatepass.users.schema import migrate
 from gatepass.users.model import User
+from gatepass.users.schema import migrate
 from gatepass.users.sql_url import async_database_url
 from gatepass.users.tables import users
 
