@@ -1,7 +1,7 @@
 """Every Wycheproof JSON Web Signature and JSON Web Key vector gets the right verdict.
 
-The vectors live beside the checkout in ``../shared/vectors/wycheproof`` (see its
-README.md for the schema). Eight cases are labelled wrongly in the file; they are
+The vectors are in ``tests/vectors/wycheproof`` (data only, Apache-2.0; its README.md
+gives the source commit and the schema). Eight cases are labelled wrongly in the file; they are
 listed in ``KNOWN_DEFECTS`` with the correct verdict asserted instead.
 """
 
@@ -19,7 +19,7 @@ import pytest
 from gatepass.errors import InvalidKeyError, TokenError
 from gatepass.tokens import Key, KeySet, verify_jws
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors" / "wycheproof"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "wycheproof"
 
 
 class Defect(NamedTuple):
