@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 LINTED := src tests bench examples
 
-.PHONY: install run test pytest lint format bench fuzz clean
+.PHONY: install browser oidc run test pytest lint format bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("gatepass needs Python 3.11 or newer; set PYTHON=python3.11" if sys.version_info < (3, 11) else 0)'
@@ -16,12 +16,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Debian's Chromium for the browser tests (tests/browser); never a downloaded build.
+browser:
+	bash scripts/install-chromium.sh
+
+# The test OpenID provider (npm oidc-provider, pinned in tests/oidc/package.json). Without
+# node the OAuth tests skip locally; in CI (GATEPASS_REQUIRE_SERVICES=1) they fail.
+oidc:
+	-bash tests/oidc/install.sh
+
 run: install
 	$(BIN)/gatepass serve
 
 test: lint pytest
 
-pytest: install
+pytest: install browser oidc
 	$(BIN)/python -m pytest
 
 lint: install

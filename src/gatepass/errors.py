@@ -34,6 +34,10 @@ exceptions are translated into these at the one module that calls the library.
     ├── RateLimitedError                 429 rate_limited        (retry_after)
     ├── StoreUnavailableError            503 store_unavailable
     ├── UserExistsError                  409 user_exists
+    ├── AccountLinkRequiredError         409 account_link_required
+    ├── IdentityLinkedError              409 identity_linked
+    ├── ProviderError                    502 provider_error
+    │   └── ProviderUnavailableError     503 provider_unavailable
     ├── InvalidEmailError                422 invalid_email
     └── PasswordPolicyError              422 weak_password       (reasons)
 """
@@ -276,6 +280,41 @@ class UserExistsError(GatepassError):
     code = "user_exists"
     status_code = 409
     default_message = "An account with this email already exists."
+
+
+class AccountLinkRequiredError(GatepassError):
+    """A provider sign-in matches an existing account by an email it has not verified."""
+
+    code = "account_link_required"
+    status_code = 409
+    default_message = (
+        "An account with this email already exists. Sign in with your password, then "
+        "link this provider from your dashboard."
+    )
+
+
+class IdentityLinkedError(GatepassError):
+    """A provider account is already linked to another user."""
+
+    code = "identity_linked"
+    status_code = 409
+    default_message = "This sign-in provider account is already linked to another user."
+
+
+class ProviderError(GatepassError):
+    """An OAuth/OpenID provider answered with an error or a response that is not valid."""
+
+    code = "provider_error"
+    status_code = 502
+    default_message = "The sign-in provider gave an answer that cannot be used."
+
+
+class ProviderUnavailableError(ProviderError):
+    """An OAuth/OpenID provider cannot be reached."""
+
+    code = "provider_unavailable"
+    status_code = 503
+    default_message = "The sign-in provider cannot be reached right now; try again shortly."
 
 
 class InvalidEmailError(GatepassError):

@@ -14,6 +14,12 @@ from gatepass.users import User
 def test_all_lists_importable_public_names() -> None:
     assert sorted(gatepass.users.__all__) == sorted(
         [
+            "Identity",
+            "IdentityStore",
+            "MemoryIdentityStore",
+            "ProviderAssertion",
+            "SQLIdentityStore",
+            "link_or_create",
             "MemoryUserStore",
             "SQLUserStore",
             "User",

@@ -6,6 +6,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from gatepass.users.emails import normalize_email
+from gatepass.users.identities import (
+    Identity,
+    IdentityStore,
+    MemoryIdentityStore,
+    ProviderAssertion,
+    SQLIdentityStore,
+    link_or_create,
+)
 from gatepass.users.ids import new_user_id
 from gatepass.users.memory import MemoryUserStore
 from gatepass.users.model import User
@@ -17,11 +25,17 @@ if TYPE_CHECKING:
     from gatepass.users.sql_url import async_database_url
 
 __all__ = [
+    "Identity",
+    "IdentityStore",
+    "MemoryIdentityStore",
     "MemoryUserStore",
+    "ProviderAssertion",
+    "SQLIdentityStore",
     "SQLUserStore",
     "User",
     "UserStore",
     "async_database_url",
+    "link_or_create",
     "migrate",
     "new_user_id",
     "normalize_email",

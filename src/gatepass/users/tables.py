@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import Boolean, Column, DateTime, Index, MetaData, String, Table
 
 metadata = MetaData()
@@ -16,4 +17,21 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("display_name", String(200), nullable=True),
     Index("ux_gatepass_users_email", "email", unique=True),
+)
+
+# Revision 0002: a provider identity (provider, subject) -> a local user.
+user_identities = Table(
+    "gatepass_user_identities",
+    metadata,
+    Column("provider", String(64), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column(
+        "user_id",
+        String(64),
+        sa.ForeignKey("gatepass_users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("email", String(320), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_gatepass_user_identities_user_id", "user_id"),
 )
