@@ -98,3 +98,11 @@ def test_credentials_carry_claims_and_strategy() -> None:
 )
 def test_wants_html_follows_accept_preferences(accept: str, html: bool) -> None:
     assert wants_html(build_request(headers={"accept": accept} if accept else {})) is html
+
+
+def test_the_public_wants_html_is_the_one_sessions_and_csrf_use() -> None:
+    from gatepass import _http
+
+    # Sessions and CSRF call gatepass._http.wants_html too; their tests check the
+    # same Accept rule through real requests.
+    assert wants_html is _http.wants_html

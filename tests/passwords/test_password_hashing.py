@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 
-from gatepass.errors import ConfigurationError
+from gatepass.errors import ConfigurationError, PasswordPolicyError
 from gatepass.passwords import (
     OWASP_MINIMUM,
     RFC9106_LOW_MEMORY,
     Argon2Parameters,
     PasswordHasher,
 )
+from gatepass.passwords.hashing import MAX_PASSWORD_CHARS
 from passwords.password_helpers import FASTER
 
 
@@ -73,3 +77,35 @@ async def test_async_variants_hash_and_verify(hasher: PasswordHasher) -> None:
     stored = await hasher.hash_async("pw in a thread")
     assert await hasher.verify_async(stored, "pw in a thread") is True
     assert await hasher.verify_async(stored, "other") is False
+
+
+def _fastest_of_three(call: Callable[[], object]) -> float:
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def test_a_password_that_cannot_be_encoded_is_a_mismatch_after_the_same_work() -> None:
+    # Real cost (t=2, 8 MiB): a few milliseconds that a skipped check would not spend.
+    hasher = PasswordHasher(Argon2Parameters(time_cost=2, memory_cost=8 * 1024, parallelism=1))
+    stored = hasher.hash("correct horse battery staple")
+    assert hasher.verify(stored, "correct \ud800 horse") is False
+    normal = _fastest_of_three(lambda: hasher.verify(stored, "wrong horse"))
+    surrogate = _fastest_of_three(lambda: hasher.verify(stored, "wrong \ud800 horse"))
+    assert surrogate > normal / 4
+
+
+def test_hashing_an_unencodable_password_is_a_policy_error(hasher: PasswordHasher) -> None:
+    with pytest.raises(PasswordPolicyError):
+        hasher.hash("correct \ud800 horse")
+
+
+def test_an_oversized_password_is_refused_fast_and_never_hashed(hasher: PasswordHasher) -> None:
+    stored = hasher.hash("x" * MAX_PASSWORD_CHARS)
+    assert hasher.verify(stored, "x" * MAX_PASSWORD_CHARS) is True
+    assert hasher.verify(stored, "x" * (MAX_PASSWORD_CHARS + 1)) is False
+    with pytest.raises(PasswordPolicyError):
+        hasher.hash("x" * (MAX_PASSWORD_CHARS + 1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import pytest
 
 from gatepass.errors import PasswordPolicyError
@@ -106,3 +108,39 @@ def test_the_list_is_loaded_lazily_and_once_per_policy() -> None:
     assert policy.problems("Hunter2Hunter2") != []
     assert policy.problems("another fine passphrase") == []
     assert loads == [1]
+
+
+def test_an_oversized_password_is_refused_before_it_is_normalized(
+    policy: PasswordPolicy,
+) -> None:
+    huge = "\ufdfa" * 200_000
+    tracemalloc.start()
+    try:
+        reasons = policy.problems(huge)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert any("shorter" in reason for reason in reasons)
+    # NFKC would have built 3.6 million characters (megabytes) first.
+    assert peak < 100_000
+
+
+def test_a_password_that_cannot_be_encoded_is_refused_not_an_error(
+    policy: PasswordPolicy,
+) -> None:
+    reasons = policy.problems("correct horse \ud800 battery")
+    assert reasons == ["The password contains characters that cannot be used; remove them."]
+
+
+def test_an_oversized_email_is_not_normalized_to_compare_with_the_password(
+    policy: PasswordPolicy,
+) -> None:
+    huge = "\ufdfa" * 200_000 + "@example.com"
+    tracemalloc.start()
+    try:
+        reasons = policy.problems("a perfectly fine passphrase", email=huge)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert reasons == []
+    assert peak < 1_000_000

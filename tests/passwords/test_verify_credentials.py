@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import tracemalloc
 
 import anyio
 import anyio.lowlevel
@@ -144,3 +145,65 @@ async def test_current_hash_is_left_alone_and_rehash_can_be_turned_off(
     assert await verify_credentials(store, hasher, "cur@example.com", "pw pw pw") == current
     kept = await verify_credentials(store, hasher, "old@example.com", "pw pw pw", rehash=False)
     assert kept == old
+
+
+@pytest.mark.parametrize("email", ["ann@example.com", "nobody@example.com", "\ud800@example.com"])
+async def test_a_password_that_cannot_be_encoded_is_refused_not_an_error(
+    counting: CountingHasher, email: str
+) -> None:
+    store = MemoryUserStore()
+    await _user(store, counting)
+    assert await verify_credentials(store, counting, email, "right \ud800 password") is None
+    assert len(counting.verified) == 1
+
+
+async def test_oversized_input_is_refused_without_normalizing_it(
+    counting: CountingHasher,
+) -> None:
+    store = MemoryUserStore()
+    await _user(store, counting)
+    huge = "\ufdfa" * 200_000
+    tracemalloc.start()
+    try:
+        by_email = await verify_credentials(store, counting, huge + "@example.com", "pw")
+        by_password = await verify_credentials(store, counting, "ann@example.com", huge)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (by_email, by_password) == (None, None)
+    # NFKC would have built 3.6 million characters (megabytes) on the event loop.
+    assert peak < 1_000_000
+
+
+class RacingStore(MemoryUserStore):
+    """A real store where the password changes between the login's read and its rehash."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed_to: str | None = None
+
+    async def find_by_email(self, email: str) -> User | None:
+        user = await super().find_by_email(email)
+        if user is not None and self.changed_to is not None:
+            # The owner changes the password while this login's argon2 check runs.
+            await self.set_password_hash(user.id, self.changed_to)
+        return user
+
+
+async def test_a_rehash_on_login_never_undoes_a_concurrent_password_change(
+    hasher: PasswordHasher,
+) -> None:
+    store = RacingStore()
+    old_hash = PasswordHasher(FASTER).hash("old password")
+    user = await store.create(email="race@example.com", password_hash=old_hash)
+    store.changed_to = hasher.hash("new password")
+
+    result = await verify_credentials(store, hasher, "race@example.com", "old password")
+
+    stored = await store.find_by_id(user.id)
+    assert stored is not None
+    # The new password stays; this login, right when its password was checked, still
+    # gets in, with the user as it was read.
+    assert stored.password_hash == store.changed_to
+    assert result is not None
+    assert result.password_hash == old_hash

@@ -226,6 +226,17 @@ async def test_browsers_get_a_short_html_page() -> None:
     assert "<h1>Request refused</h1>" in response.text
 
 
+@pytest.mark.parametrize(
+    "accept", ["application/json, text/html;q=0.1", "text/html;q=0", "application/json"]
+)
+async def test_api_clients_that_rank_json_first_get_json(accept: str) -> None:
+    async with _client(_app()) as client:
+        await _token(client)
+        response = await client.post("/submit", data={}, headers={"accept": accept})
+    assert response.status_code == 403
+    assert response.json()["error"] == "csrf_failed"
+
+
 async def test_a_form_body_sent_in_chunks_is_replayed_unchanged() -> None:
     app = _app()
     async with _client(app) as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -282,3 +283,63 @@ async def test_retry_after_is_the_time_until_the_oldest_attempt_leaves_the_windo
         await limiter.hit("refresh", "k")
 
     assert low <= caught.value.retry_after <= high
+
+
+LOOK_ALIKES = [
+    "alice@example.com",
+    "\uff41lice@example.com",  # full-width a
+    "al\uff49ce@example.com",  # full-width i
+    "alice@\uff45xample.com",  # full-width e
+    "alice\uff20example.com",  # full-width @
+    " ALICE@example.com ",
+]
+
+
+@pytest.mark.parametrize("variant", LOOK_ALIKES)
+def test_account_key_folds_unicode_look_alikes_as_account_lookup_does(variant: str) -> None:
+    assert account_key(variant) == account_key("alice@example.com")
+
+
+async def test_look_alike_spellings_share_one_per_account_budget() -> None:
+    throttle = LoginThrottle(memory_storage(), per_account="5/minute", per_address="1000/minute")
+    allowed = 0
+    for attempt in range(30):
+        try:
+            await throttle.check(
+                account=LOOK_ALIKES[attempt % len(LOOK_ALIKES)], address=f"198.51.100.{attempt}"
+            )
+        except RateLimitedError:
+            continue
+        allowed += 1
+    assert allowed == 5
+
+
+def test_account_key_of_a_huge_identifier_is_refused_without_normalizing_it() -> None:
+    tracemalloc.start()
+    try:
+        account_key("\ufdfa" * 200_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # NFKC would expand U+FDFA eighteen-fold (about 7 MB here); a capped key does not.
+    assert peak < 2_000_000
+
+
+def test_account_key_accepts_text_that_is_not_encodable() -> None:
+    assert account_key("\ud800@example.com") != account_key("@example.com")
+
+
+async def test_storage_failure_message_does_not_echo_the_driver_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = Redis(host="127.0.0.1", port=port, retry=Retry(NoBackoff(), 0))
+    try:
+        throttle = LoginThrottle(redis_storage(client))
+        with pytest.raises(StoreUnavailableError) as caught:
+            await throttle.check(account="a@example.com", address="192.0.2.1")
+    finally:
+        await client.aclose()
+    assert str(port) not in caught.value.message
+    assert "127.0.0.1" not in caught.value.message
+    assert caught.value.__cause__ is not None

@@ -149,3 +149,51 @@ async def test_unopenable_sqlite_path_answers_503(tmp_path: Path) -> None:
             assert "Traceback" not in response.text
     finally:
         await store.close()
+
+
+async def test_store_failure_answer_follows_accept_preferences(tmp_path: Path) -> None:
+    store = SQLiteSessionStore(tmp_path)  # a directory, not a database file
+    try:
+        async with client_for(session_app(store)) as client:
+            ranked_json = await client.post(
+                "/login",
+                params={"user": "a"},
+                headers={"accept": "application/json, text/html;q=0.1"},
+            )
+            browser = await client.post(
+                "/login",
+                params={"user": "a"},
+                headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+            )
+    finally:
+        await store.close()
+    assert ranked_json.status_code == 503
+    assert ranked_json.json()["error"] == "store_unavailable"
+    assert browser.headers["content-type"].startswith("text/html")
+
+
+async def test_sqlite_failure_message_does_not_echo_the_driver_error(tmp_path: Path) -> None:
+    store = SQLiteSessionStore(tmp_path)  # a directory, not a database file
+    try:
+        with pytest.raises(StoreUnavailableError) as caught:
+            await store.load("any")
+    finally:
+        await store.close()
+    assert "unable to open" not in caught.value.message
+    assert str(tmp_path) not in caught.value.message
+    assert caught.value.__cause__ is not None
+
+
+async def test_redis_failure_message_does_not_echo_the_driver_error(
+    private_redis: RedisProcess,
+) -> None:
+    store = RedisSessionStore.from_url(private_redis.url, timeout=0.5)
+    private_redis.kill()
+    try:
+        with pytest.raises(StoreUnavailableError) as caught:
+            await store.load("any")
+    finally:
+        await store.close()
+    assert str(private_redis.port) not in caught.value.message
+    assert "127.0.0.1" not in caught.value.message
+    assert caught.value.__cause__ is not None

@@ -160,3 +160,27 @@ async def test_memory_store_is_per_instance() -> None:
     first, second = MemorySessionStore(), MemorySessionStore()
     await first.save("id-1", _record(), ttl=HOUR)
     assert await second.load("id-1") is None
+
+
+async def test_memory_store_purges_expired_sessions_as_it_is_used(clock: FakeClock) -> None:
+    store = MemorySessionStore(clock=clock)
+    anonymous = _record(user_id=None, data={"_gatepass_csrf": "x" * 43})
+    for i in range(1_000):
+        await store.save(f"old{i}", anonymous, ttl=timedelta(minutes=30))
+    clock.advance(timedelta(days=1))
+    for i in range(100):
+        await store.save(f"new{i}", anonymous, ttl=timedelta(minutes=30))
+    # Bounded work per call, yet expired entries go faster than new ones arrive.
+    assert len(store) == 100
+
+
+async def test_memory_store_purge_keeps_a_session_saved_again_with_a_later_expiry(
+    clock: FakeClock,
+) -> None:
+    store = MemorySessionStore(clock=clock)
+    await store.save("kept", _record(), ttl=timedelta(minutes=5))
+    await store.save("kept", _record(), ttl=timedelta(hours=2))
+    clock.advance(timedelta(minutes=10))
+    await store.save("other", _record(), ttl=timedelta(minutes=30))
+    assert await store.load("kept") is not None
+    assert len(store) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 
 import pytest
 
@@ -55,3 +56,29 @@ async def test_other_scheme_is_ignored_as_missing() -> None:
     outcome = await run_strategy(strategy(), headers={"authorization": "Bearer abc"})
     assert isinstance(outcome, Fail)
     assert outcome.message == "Basic credentials are required."
+
+
+async def test_a_sync_verify_runs_in_a_worker_thread_off_the_event_loop() -> None:
+    threads: list[int] = []
+
+    def blocking_verify(username: str, password: str) -> str:
+        threads.append(threading.get_ident())
+        return username
+
+    outcome = await run_strategy(HTTPBasicStrategy(blocking_verify), headers=basic("zoë:pw"))
+    assert outcome == Success("zoë")
+    assert threads
+    assert threading.get_ident() not in threads
+
+
+async def test_a_verify_object_with_an_async_call_is_awaited_on_the_loop() -> None:
+    threads: list[int] = []
+
+    class Verifier:
+        async def __call__(self, username: str, password: str) -> str:
+            threads.append(threading.get_ident())
+            return username
+
+    outcome = await run_strategy(HTTPBasicStrategy(Verifier()), headers=basic("zoë:pw"))
+    assert outcome == Success("zoë")
+    assert threads == [threading.get_ident()]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import pytest
 from starlette.requests import HTTPConnection
 
-from gatepass.errors import ConfigurationError
+from gatepass.errors import ConfigurationError, UnknownKeyError
 from gatepass.strategies import Fail, JWTStrategy, Success, extractors
 from gatepass.testing import FrozenClock, mint_token, run_strategy
 from gatepass.tokens import Key, KeySet, Verifier
@@ -190,3 +193,44 @@ async def test_guard_answers_insufficient_scope_for_a_token_without_the_scope(
         'Bearer realm="api", error="insufficient_scope", scope="reports:write"'
     )
     assert writer.text == "ok"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+async def test_a_huge_echoed_kid_cannot_blow_up_the_challenge_header() -> None:
+    def tenant_key(header: dict[str, Any], request: Any) -> Key:
+        # An app's resolver that names the kid it could not find, as apps do.
+        raise UnknownKeyError(f"No key {header.get('kid')} for this tenant.")
+
+    header = _b64(orjson.dumps({"alg": "ES256", "kid": "A" * 2_500 + '"\\\r\n\u00e9'}))
+    forged = f"{header}.{_b64(b'{}')}.{_b64(bytes(64))}"
+    outcome = await run_strategy(JWTStrategy(Verifier(keys=tenant_key)), headers=bearer(forged))
+    assert isinstance(outcome, Fail)
+    assert outcome.challenge is not None
+    description = outcome.challenge.split('error_description="', 1)[1].removesuffix('"')
+    # RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E only.
+    assert len(description) <= 200
+    assert all(ch == " " or (ch.isascii() and ch.isprintable()) for ch in description)
+    assert '"' not in description
+    assert "\\" not in description
+
+
+async def test_a_sync_claims_verify_runs_in_a_worker_thread(
+    strategy: JWTStrategy, clock: FrozenClock
+) -> None:
+    threads: list[int] = []
+
+    def load(claims: dict[str, Any]) -> str:
+        threads.append(threading.get_ident())
+        return str(claims["sub"])
+
+    sync_strategy = JWTStrategy(
+        Verifier(keys=KEY, audience="api", issuer="https://id.example", clock=clock), verify=load
+    )
+    outcome = await run_strategy(sync_strategy, headers=bearer(token(clock)))
+    assert isinstance(outcome, Success)
+    assert outcome.user == "u1"
+    assert threads
+    assert threading.get_ident() not in threads

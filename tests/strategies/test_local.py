@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import pytest
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.types import Message
 
 from gatepass.strategies import Fail, LocalStrategy, Success
 from gatepass.testing import run_strategy
@@ -148,3 +151,110 @@ async def test_multipart_form_is_read_too() -> None:
     )
     outcome = await LocalStrategy(verify).authenticate(request)
     assert outcome == Success({"email": "a"})
+
+
+class EndlessBody:
+    """An ASGI receive that streams 16 KiB chunks, counting what was read."""
+
+    def __init__(self, total: int, chunk: bytes = b"x" * 16384) -> None:
+        self.left = total
+        self.chunk = chunk
+        self.read = 0
+
+    async def __call__(self) -> Message:
+        piece = self.chunk[: self.left]
+        self.left -= len(piece)
+        self.read += len(piece)
+        return {"type": "http.request", "body": piece, "more_body": self.left > 0}
+
+
+def _streamed_request(content_type: str, receive: EndlessBody, **headers: str) -> Request:
+    raw = [(b"content-type", content_type.encode())]
+    raw += [(k.encode(), v.encode()) for k, v in headers.items()]
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/login",
+        "headers": raw,
+        "query_string": b"",
+    }
+    return Request(scope, receive)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+async def test_an_oversized_body_is_refused_after_reading_at_most_the_cap(
+    content_type: str,
+) -> None:
+    body = EndlessBody(8 * 1024 * 1024)  # no Content-Length: sent chunked
+    outcome = await LocalStrategy(verify).authenticate(_streamed_request(content_type, body))
+    assert isinstance(outcome, Fail)
+    assert (outcome.status, outcome.code) == (413, "payload_too_large")
+    assert body.read <= 64 * 1024 + 16384
+
+
+async def test_an_announced_oversized_body_is_refused_before_reading_it() -> None:
+    body = EndlessBody(1024 * 1024)
+    request = _streamed_request("application/json", body, **{"content-length": str(1024 * 1024)})
+    outcome = await LocalStrategy(verify, max_body_size=1024).authenticate(request)
+    assert isinstance(outcome, Fail)
+    assert outcome.status == 413
+    assert body.read == 0
+
+
+async def test_the_body_stays_readable_by_the_app_after_the_strategy() -> None:
+    from gatepass.testing import build_request
+
+    request = build_request(method="POST", form={"username": "a", "password": "pw"})
+    assert await LocalStrategy(verify).authenticate(request) == Success({"email": "a"})
+    async with request.form() as form:
+        assert form["username"] == "a"
+
+
+async def test_a_sync_verify_runs_in_a_worker_thread_off_the_event_loop() -> None:
+    threads: list[int] = []
+
+    def blocking_verify(username: str, password: str) -> str:
+        threads.append(threading.get_ident())
+        with pytest.raises(RuntimeError):
+            asyncio.get_running_loop()  # no event loop here: a worker thread
+        return username
+
+    form = {"username": "a", "password": "pw"}
+    outcome = await run_strategy(LocalStrategy(blocking_verify), method="POST", form=form)
+    assert outcome == Success("a")
+    assert threads
+    assert threading.get_ident() not in threads
+
+
+async def test_an_async_verify_runs_on_the_event_loop() -> None:
+    threads: list[int] = []
+
+    async def averify(username: str, password: str) -> str:
+        threads.append(threading.get_ident())
+        return username
+
+    form = {"username": "a", "password": "pw"}
+    assert await run_strategy(LocalStrategy(averify), method="POST", form=form) == Success("a")
+    assert threads == [threading.get_ident()]
+
+
+async def test_deeply_nested_json_is_a_400_failure_not_an_error() -> None:
+    from gatepass.testing import build_request
+
+    body = b"[" * 5000 + b"]" * 5000
+    request = build_request(method="POST", body=body, headers={"content-type": "application/json"})
+    outcome = await LocalStrategy(verify).authenticate(request)
+    assert outcome == Fail.missing("The request body is not valid JSON.")
+
+
+async def test_an_oversized_login_body_answers_413_through_the_authenticator() -> None:
+    from gatepass.authenticator import Authenticator
+    from gatepass.testing import build_request
+
+    auth = Authenticator()
+    auth.use(LocalStrategy(verify, max_body_size=1024))
+    request = build_request(method="POST", form={"username": "a", "password": "x" * 2048})
+    response = await auth.authenticate(request, "local", session=False)
+    assert response is not None
+    assert response.status_code == 413
+    assert b'"payload_too_large"' in response.body

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tracemalloc
+from collections.abc import Callable
+
 import pytest
 
 from gatepass.errors import InvalidEmailError
@@ -53,3 +56,30 @@ def test_normalize_email_refuses_text_that_is_no_address(bad: str) -> None:
 def test_local_part_is_text_before_the_last_at() -> None:
     assert local_part("ann.smith@example.com") == "ann.smith"
     assert local_part("no-at") == "no-at"
+
+
+def _peak_bytes_of(call: Callable[[], object]) -> int:
+    tracemalloc.start()
+    try:
+        call()
+    except InvalidEmailError:
+        pass
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return peak
+
+
+def test_an_oversized_address_is_refused_before_it_is_normalized() -> None:
+    # U+FDFA grows eighteen-fold under NFKC: 200,000 of them would be 3.6 million
+    # characters (megabytes, seconds of CPU) before any length check could refuse them.
+    huge = "\ufdfa" * 200_000 + "@example.com"
+    with pytest.raises(InvalidEmailError):
+        normalize_email(huge)
+    assert _peak_bytes_of(lambda: normalize_email(huge)) < 100_000
+
+
+def test_an_address_that_only_grows_too_long_under_nfkc_is_refused() -> None:
+    # 20 characters as typed, 360 after NFKC: past the 254 of RFC 5321.
+    with pytest.raises(InvalidEmailError):
+        normalize_email("\ufdfa" * 20 + "@example.com")

@@ -112,6 +112,25 @@ async def test_set_password_hash_of_unknown_user_returns_none(store: UserStore) 
     assert await store.set_password_hash("no-such-id", "h") is None
 
 
+async def test_set_password_hash_with_expected_replaces_only_the_expected_hash(
+    store: UserStore,
+) -> None:
+    user = await store.create(email="cas@example.com", password_hash="old")
+    updated = await store.set_password_hash(user.id, "rehashed", expected="old")
+    assert updated is not None
+    assert updated.password_hash == "rehashed"
+
+
+async def test_set_password_hash_with_a_stale_expected_changes_nothing(store: UserStore) -> None:
+    user = await store.create(email="cas@example.com", password_hash="old")
+    await store.set_password_hash(user.id, "changed by the owner")
+    assert await store.set_password_hash(user.id, "rehash of old", expected="old") is None
+    found = await store.find_by_id(user.id)
+    assert found is not None
+    assert found.password_hash == "changed by the owner"
+    assert await store.set_password_hash("no-such-id", "h", expected="old") is None
+
+
 async def test_disable_persists_and_unknown_returns_none(store: UserStore) -> None:
     user = await store.create(email="off@example.com", password_hash="h")
     disabled = await store.disable(user.id)

@@ -1,4 +1,8 @@
-"""Outcomes into HTTP, in one place: failure bodies, challenges, errors, halts."""
+"""Outcomes into HTTP, in one place: failure bodies, challenges, errors, halts.
+
+``wants_html`` is the one HTML-or-JSON choice gatepass makes everywhere (sessions and
+CSRF answer with it too); it lives in ``gatepass._http`` and is re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from gatepass._http import wants_html
 from gatepass.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -47,35 +52,6 @@ class Halt(HTTPException):
         }
         super().__init__(response.status_code, message or None, headers or None)
         self.response = response
-
-
-def wants_html(connection: HTTPConnection) -> bool:
-    """Tell whether the client prefers an HTML page to JSON (a browser, not an API client).
-
-    Args:
-        connection: the request.
-
-    Returns:
-        True when ``Accept`` ranks ``text/html`` above ``application/json``.
-    """
-    accept = connection.headers.get("accept", "")
-    best_html = best_json = -1.0
-    for item in accept.split(","):
-        media, _, params = item.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media = media.strip().lower()
-        if media in {"text/html", "application/xhtml+xml"}:
-            best_html = max(best_html, quality)
-        elif media in {"application/json", "*/*"} or media.endswith("+json"):
-            best_json = max(best_json, quality if media != "*/*" else quality - 0.001)
-    return best_html > 0 and best_html >= best_json
 
 
 def challenge_header(challenges: Sequence[str]) -> dict[str, str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import anyio.to_thread
 
 from gatepass.errors import InvalidEmailError
@@ -28,7 +26,8 @@ async def verify_credentials(
     or an email that is no address, so the answer takes the same time either way
     (OWASP ASVS 2.2 / user enumeration). A disabled user is refused only after the
     same work. On success a hash made with weaker or other parameters is replaced
-    (argon2-cffi ``check_needs_rehash``), so old hashes upgrade on the next login.
+    (argon2-cffi ``check_needs_rehash``), so old hashes upgrade on the next login; the
+    replacement is a compare-and-set, so it never undoes a concurrent password change.
     argon2 runs in a worker thread: one login does not stall the event loop.
 
     Args:
@@ -58,6 +57,9 @@ async def verify_credentials(
         return None
     if rehash and hasher.needs_rehash(stored):
         fresh = await anyio.to_thread.run_sync(hasher.hash, password)
-        updated = await users.set_password_hash(user.id, fresh)
-        user = updated if updated is not None else replace(user, password_hash=fresh)
+        # Compare-and-set (CWE-367, check-then-act race): a password change that landed
+        # while argon2 ran wins; this login keeps the user as read (its password was
+        # right when it was checked).
+        updated = await users.set_password_hash(user.id, fresh, expected=stored)
+        user = updated if updated is not None else user
     return user

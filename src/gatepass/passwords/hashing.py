@@ -9,7 +9,11 @@ m=64 MiB, t=3, p=4) is ``RFC9106_LOW_MEMORY``; pass it, or your own, to
 ``needs_rehash`` says when to upgrade them (argon2-cffi's ``check_needs_rehash``).
 
 Passwords are Unicode-normalized (NFKC) before hashing, as NIST SP 800-63B
-§5.1.1.2 advises, so the same password typed on two keyboards verifies.
+§5.1.1.2 advises, so the same password typed on two keyboards verifies. A password
+longer than ``MAX_PASSWORD_CHARS`` as typed is refused before normalizing it, since
+NFKC can grow a character eighteen-fold (OWASP Password Storage Cheat Sheet,
+"Maximum password lengths"); text that UTF-8 cannot encode (a lone surrogate from a
+JSON body) is never a match.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ import anyio.to_thread
 import argon2
 from argon2.exceptions import InvalidHashError, UnsupportedParametersError, VerificationError
 
-from gatepass.errors import ConfigurationError
+from gatepass.errors import ConfigurationError, PasswordPolicyError
+
+# Characters as typed; well above the policy's 256 bytes, far below a costly input.
+MAX_PASSWORD_CHARS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +98,17 @@ class PasswordHasher:
 
         Returns:
             The PHC string (``$argon2id$v=19$m=...,t=...,p=...$salt$hash``).
+
+        Raises:
+            PasswordPolicyError: the password is longer than ``MAX_PASSWORD_CHARS`` or
+                holds text UTF-8 cannot encode; it could never be verified (422).
         """
-        return self._argon2.hash(_normalize(password))
+        normal = _normalize(password)
+        if normal is None:
+            raise PasswordPolicyError(
+                reasons=["The password is too long or holds characters that cannot be used."]
+            )
+        return self._argon2.hash(normal)
 
     def verify(self, password_hash: str, password: str) -> bool:
         """Check a password against a stored hash.
@@ -103,12 +119,22 @@ class PasswordHasher:
 
         Returns:
             ``True`` when they match. ``False`` on a mismatch and also when the stored
-            text is no argon2 hash at all: refusing is the safe answer.
+            text is no argon2 hash at all, or the password is over-long or cannot be
+            encoded: refusing is the safe answer.
         """
+        if len(password) > MAX_PASSWORD_CHARS:
+            # Refused by length alone, which says nothing about the account.
+            return False
+        normal = _normalize(password)
+        candidate: str | bytes = normal if normal is not None else _stand_in(password)
         try:
-            return self._argon2.verify(password_hash, _normalize(password))
+            matched = self._argon2.verify(password_hash, candidate)
         except (VerificationError, InvalidHashError, UnsupportedParametersError):
             return False
+        # An unencodable password still costs one full argon2 check against the same
+        # hash, so its answer takes as long as any other (OWASP ASVS 4.0.3 V2.2 /
+        # user enumeration), and it is never a match.
+        return matched and normal is not None
 
     def needs_rehash(self, password_hash: str) -> bool:
         """Say whether a hash was made with other parameters than this hasher's.
@@ -149,5 +175,19 @@ class PasswordHasher:
         return await anyio.to_thread.run_sync(self.verify, password_hash, password)
 
 
-def _normalize(password: str) -> str:
-    return unicodedata.normalize("NFKC", password)
+def _normalize(password: str) -> str | None:
+    """NFKC of a password, or ``None`` when it is too long or not encodable as UTF-8."""
+    if len(password) > MAX_PASSWORD_CHARS:
+        return None
+    normal = unicodedata.normalize("NFKC", password)
+    try:
+        normal.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return normal
+
+
+def _stand_in(password: str) -> bytes:
+    # Lone surrogates kept as bytes that are not valid UTF-8, so they can never equal
+    # a hashed password's encoding; they only make argon2 do its usual work.
+    return password.encode("utf-8", "surrogatepass")

@@ -6,7 +6,8 @@ the account's own email. The upper bound is 256 bytes of UTF-8 (with NFKC applie
 as the hasher does): it bounds the cost of hashing a hostile input (OWASP Password
 Storage Cheat Sheet, "Maximum password lengths") while still allowing the at least
 64 characters NIST asks verifiers to accept, even when every character takes four
-bytes.
+bytes. Text longer than the hasher's ``MAX_PASSWORD_CHARS`` (1024 characters as
+typed) is refused before NFKC, which can grow one character eighteen-fold.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from functools import cached_property
 from importlib.resources import files
 
 from gatepass.errors import PasswordPolicyError
-from gatepass.users.emails import local_part
+from gatepass.passwords.hashing import MAX_PASSWORD_CHARS
+from gatepass.users.emails import MAX_TYPED_LENGTH, local_part
 
 MIN_LENGTH = 8  # NIST SP 800-63B §5.1.1.2: "at least 8 characters in length".
 MAX_BYTES = 256  # 64 characters of up to 4 UTF-8 bytes each (NIST asks for >= 64).
@@ -77,16 +79,26 @@ class PasswordPolicy:
         Returns:
             Human messages; empty when the password is acceptable.
         """
+        too_long = (
+            f"Use a shorter password: at most {self.max_bytes} bytes, which is at least "
+            f"{self.max_bytes // 4} characters."
+        )
+        if len(password) > MAX_PASSWORD_CHARS:
+            # Refused as typed: NFKC of a hostile input could take seconds and
+            # megabytes (OWASP Password Storage Cheat Sheet, "Maximum password lengths").
+            return [too_long]
         normal = unicodedata.normalize("NFKC", password)
+        try:
+            size = len(normal.encode("utf-8"))
+        except UnicodeEncodeError:
+            # A lone surrogate (possible in JSON text) cannot be hashed or typed again.
+            return ["The password contains characters that cannot be used; remove them."]
         folded = normal.casefold()
         reasons: list[str] = []
         if len(normal) < self.min_length:
             reasons.append(f"Use at least {self.min_length} characters.")
-        if len(normal.encode("utf-8")) > self.max_bytes:
-            reasons.append(
-                f"Use a shorter password: at most {self.max_bytes} bytes, which is at least "
-                f"{self.max_bytes // 4} characters."
-            )
+        if size > self.max_bytes:
+            reasons.append(too_long)
         if folded in self.common_passwords:
             reasons.append("This password is one of the most common ones; choose another.")
         elif normal and len(set(normal)) == 1:
@@ -119,5 +131,8 @@ def _fold(text: str) -> str:
 
 
 def _email_words(email: str) -> set[str]:
+    if len(email) > MAX_TYPED_LENGTH:
+        # No address this long is accepted, and NFKC of it could stall the event loop.
+        return set()
     folded = _fold(email)
     return {word for word in (folded, local_part(folded)) if word}

@@ -3,7 +3,7 @@
 ``csrf_token(request)`` gives templates a token; ``CSRFMiddleware`` (placed *inside*
 the session middleware) checks it in constant time on every POST/PUT/PATCH/DELETE that
 carries the session cookie and on every form-like post even without one, which also
-blocks login CSRF (OWASP ASVS 4.2.2 / 50.4.3; OWASP CSRF Prevention Cheat Sheet,
+blocks login CSRF (OWASP ASVS 4.0.3 V4.2.2; OWASP CSRF Prevention Cheat Sheet,
 "Synchronizer Token Pattern" and "Login CSRF").
 
 The session keeps one random secret; each rendered token is that secret XOR-masked
@@ -29,6 +29,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gatepass._http import wants_html
 from gatepass.errors import CSRFError
 
 CSRF_SESSION_KEY = "_gatepass_csrf"
@@ -118,7 +119,7 @@ def verify_csrf_token(connection: HTTPConnection, token: str | None) -> bool:
         return False
     pad, masked = raw[:SECRET_BYTES], raw[SECRET_BYTES:]
     unmasked = bytes(a ^ b for a, b in zip(pad, masked, strict=True))
-    # Constant-time comparison: no timing oracle on the secret (OWASP ASVS 11.5.2 / V6).
+    # Constant-time comparison: no timing oracle on the secret (OWASP ASVS 4.0.3 V6.2.8).
     return hmac.compare_digest(unmasked, secret)
 
 
@@ -242,7 +243,7 @@ class CSRFMiddleware:
     ) -> None:
         error = CSRFError(message)
         headers = {"cache-control": "no-store"}
-        if "text/html" in Headers(scope=scope).get("accept", ""):
+        if wants_html(HTTPConnection(scope)):
             page = (
                 "<!doctype html><meta charset=utf-8><title>Request refused</title>"
                 f"<h1>Request refused</h1><p>{html.escape(error.message)}</p>"

@@ -3,17 +3,20 @@
 A :class:`RateLimiter` holds named limits ("refresh": "30/minute") over one storage
 (in-process or Redis, so several server processes share the counters). A
 :class:`LoginThrottle` applies two of them to a login: per account and per client
-address (OWASP ASVS 2.2.1, anti-automation). Counters live in ``limits``' storage and
-follow the wall clock, since that library reads ``time.time()`` itself. When the
-storage cannot be reached the limiter fails closed with :class:`StoreUnavailableError`.
+address (OWASP ASVS 4.0.3 V2.2.1, anti-automation). Counters live in ``limits``'
+storage and follow the wall clock, since that library reads ``time.time()`` itself.
+When the storage cannot be reached the limiter fails closed with
+:class:`StoreUnavailableError`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import math
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -38,6 +41,12 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+# Store outages go to one logger for every store; "gatepass.security" is the JSON
+# event log of the server.
+logger = logging.getLogger("gatepass.stores")
+
+# Longer than any login identifier a store accepts (emails stop at 254 characters).
+MAX_ACCOUNT_CHARS = 1024
 
 LimitStrategy = Literal["moving-window", "sliding-window-counter"]
 """``moving-window`` is exact; ``sliding-window-counter`` approximates it in O(1) memory."""
@@ -212,7 +221,10 @@ class RateLimiter:
         try:
             return await operation()
         except self._errors as exc:
-            raise StoreUnavailableError(f"The rate-limit storage failed: {exc}") from exc
+            # The driver's text (hosts, ports, paths) is for the log, not the 503 body
+            # (OWASP ASVS 4.0.3 V7.4.1); the cause stays chained for the traceback.
+            logger.warning("The rate-limit storage failed.", exc_info=exc)
+            raise StoreUnavailableError("The rate-limit storage is unavailable.") from exc
 
 
 def _parse(name: str, text: str) -> RateLimitItem:
@@ -227,9 +239,13 @@ def _parse(name: str, text: str) -> RateLimitItem:
 def account_key(account: str) -> str:
     """The counter key of a login identifier: normalized, then hashed.
 
-    Known and unknown accounts get keys the same way, so the throttle never reveals
-    whether an account exists (OWASP Authentication Cheat Sheet: account enumeration).
-    Hashing keeps identifiers such as email addresses out of the counter store's keys.
+    The identifier is folded the way accounts are looked up (NFKC, stripped,
+    case-folded, as ``gatepass.users.normalize_email``), so look-alike spellings such
+    as a full-width ``a`` (U+FF41) count against the one account they reach instead of
+    each getting a fresh budget (OWASP ASVS 4.0.3 V2.2.1, anti-automation). Known and
+    unknown accounts get keys the same way, so the throttle never reveals whether an
+    account exists (OWASP Authentication Cheat Sheet: account enumeration). Hashing
+    keeps identifiers such as email addresses out of the counter store's keys.
 
     Args:
         account: the identifier as typed (an email or user name).
@@ -237,8 +253,14 @@ def account_key(account: str) -> str:
     Returns:
         A hex key.
     """
-    normalized = account.strip().casefold()
-    return hashlib.sha256(normalized.encode()).hexdigest()[:32]
+    if len(account) > MAX_ACCOUNT_CHARS:
+        # Too long to be any account: hashed as sent, never normalized, since NFKC
+        # can expand a character eighteen-fold (U+FDFA) and stall the event loop.
+        normalized = account
+    else:
+        normalized = unicodedata.normalize("NFKC", account).strip().casefold()
+    # surrogatepass: a lone surrogate from a JSON body must not raise here (500).
+    return hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def address_key(address: str) -> str:
@@ -267,9 +289,10 @@ def address_key(address: str) -> str:
 class LoginThrottle:
     """Login brute-force defence: attempts per account and per client address.
 
-    The login route calls ``check`` before verifying the password, then ``failed`` or
-    ``succeeded``. ``check`` counts the attempt in the same atomic step that tests the
-    limit, so parallel guesses cannot all slip in before a failure is recorded.
+    The login route calls ``check`` before verifying the password, then ``failed`` (a
+    no-op kept for symmetry) or ``succeeded``. ``check`` counts the attempt in the same
+    atomic step that tests the limit, so parallel guesses cannot all slip in before a
+    failure is recorded.
 
     Args:
         storage: from :func:`memory_storage` or :func:`redis_storage`.
@@ -316,9 +339,11 @@ class LoginThrottle:
         await self.limiter.hit(self.ACCOUNT, account_key(account))
 
     async def failed(self, *, account: str, address: str) -> None:
-        """Record a failed login; the attempt already counted in ``check``.
+        """Do nothing today: a failed login was already counted by ``check``.
 
-        Kept so routes read ``check`` then ``failed``/``succeeded`` and keep working
+        ``check`` counts every attempt before the password is verified, so a failure
+        needs no second count. The method exists for symmetry with ``succeeded``:
+        routes call ``check``, then ``failed`` or ``succeeded``, and keep working
         unchanged if failures are one day weighed more than attempts.
 
         Args:

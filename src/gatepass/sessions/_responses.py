@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import html
 
-from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Scope
 
+from gatepass._http import wants_html
 from gatepass.errors import GatepassError
 
 
@@ -15,7 +16,8 @@ def error_response(scope: Scope, error: GatepassError) -> Response:
     """Render an error as ``{"error": code, "message": text}`` or a short HTML page.
 
     Args:
-        scope: the request scope (its ``Accept`` header picks the format).
+        scope: the request scope (its ``Accept`` header picks the format, as
+            :func:`gatepass._http.wants_html` decides everywhere).
         error: the error to show; only its code and message reach the client.
 
     Returns:
@@ -24,8 +26,7 @@ def error_response(scope: Scope, error: GatepassError) -> Response:
     headers = {"cache-control": "no-store"}
     if error.status_code == 503:
         headers["retry-after"] = "5"
-    accept = Headers(scope=scope).get("accept", "")
-    if "text/html" in accept:
+    if wants_html(HTTPConnection(scope)):
         page = (
             "<!doctype html><meta charset=utf-8><title>{title}</title>"
             "<h1>{title}</h1><p>{message}</p>"

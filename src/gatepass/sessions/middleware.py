@@ -9,15 +9,17 @@ when the response starts. A store outage answers 503: fail closed, nobody is log
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import orjson
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gatepass._http import normalize_origin, same_origin
 from gatepass.errors import ConfigurationError, DurationError, StoreUnavailableError
 from gatepass.security.csrf import SESSION_COOKIE_SCOPE_KEY
 from gatepass.sessions._responses import error_response
@@ -59,6 +61,15 @@ class _Loaded:
     cookie_sent: bool
 
 
+def _origin(text: str) -> str:
+    origin = normalize_origin(text)
+    if origin is None or urlsplit(text.strip()).path not in ("", "/"):
+        raise ConfigurationError(
+            f"allowed_origins takes origins like 'https://app.example', not {text!r}."
+        )
+    return origin
+
+
 def _dump(session: Session) -> bytes:
     return orjson.dumps(dict(session), option=orjson.OPT_SORT_KEYS)
 
@@ -88,10 +99,14 @@ class SessionMiddleware:
             saved again to push its idle timeout forward.
         clock: time source (tests pass a fixed clock).
         id_factory: session id source (``secrets``-based by default).
+        allowed_origins: origins besides the request's own host (e.g.
+            ``"https://app.example"``) whose pages may open a WebSocket that sees the
+            session; any other ``Origin`` gets an empty session.
 
     Raises:
-        ConfigurationError: missing or short keys, a bad duration, or a touch interval
-            not shorter than the idle timeout.
+        ConfigurationError: missing or short keys, a bad duration, a touch interval
+            not shorter than the idle timeout, or an allowed origin that is not
+            ``scheme://host[:port]``.
     """
 
     def __init__(
@@ -110,6 +125,7 @@ class SessionMiddleware:
         touch_interval: Duration = timedelta(minutes=1),
         clock: Clock = system_clock,
         id_factory: Callable[[], str] = new_session_id,
+        allowed_origins: Iterable[str] = (),
     ) -> None:
         self.app = app
         self.store = store
@@ -128,6 +144,7 @@ class SessionMiddleware:
             )
         self.clock = clock
         self.id_factory = id_factory
+        self.allowed_origins = frozenset(_origin(origin) for origin in allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -189,7 +206,13 @@ class SessionMiddleware:
         )
 
     async def _load(self, scope: Scope, secure: bool) -> _Loaded:
-        raw = HTTPConnection(scope).cookies.get(self.cookie.cookie_name(secure))
+        connection = HTTPConnection(scope)
+        raw = connection.cookies.get(self.cookie.cookie_name(secure))
+        if scope["type"] == "websocket" and not same_origin(connection, self.allowed_origins):
+            # Browsers send cookies on a cross-site WebSocket handshake and CORS does
+            # not apply to it, so another site's page could act as the user: its
+            # cookie is ignored (Cross-Site WebSocket Hijacking; OWASP ASVS 5.0 4.4.2).
+            raw = None
         session_id = self.signer.unsign(raw) if raw else None
         record = await self.store.load(session_id) if session_id else None
         if session_id and record is not None and self._expired(record, self.clock()):

@@ -1,11 +1,17 @@
-"""The strategy extension point: one ``name`` and one async method."""
+"""The strategy extension point: one ``name`` and one async method.
+
+Also the one way strategies call an app's verify callback (:func:`call_verify`): an
+``async def`` runs on the event loop, a plain ``def`` in a worker thread.
+"""
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Awaitable
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
+import anyio.to_thread
 from starlette.requests import HTTPConnection
 
 from gatepass.strategies.outcomes import Outcome
@@ -34,6 +40,36 @@ class Strategy(Protocol):
             ``Success``, ``Fail``, ``Redirect``, ``Pass`` or ``Error``.
         """
         ...
+
+
+async def call_verify(fn: Callable[..., T | Awaitable[T]], *args: Any) -> T:
+    """Call an app's verify callback without blocking the event loop.
+
+    An ``async def`` callback (or an object whose ``__call__`` is one) is awaited on
+    the loop. Any other callback runs in a worker thread, as Starlette and FastAPI run
+    a plain ``def`` endpoint or dependency: a sync callback typically hashes a
+    password or queries a database, and on the loop it would stall every other
+    request for that long. An awaitable it returns is awaited on the loop.
+
+    Args:
+        fn: the callback.
+        *args: its positional arguments.
+
+    Returns:
+        What the callback returned (awaited when it was awaitable).
+    """
+    if _is_async_callable(fn):
+        return await cast("Awaitable[T]", fn(*args))
+    result = await anyio.to_thread.run_sync(fn, *args)
+    return await maybe_await(result)
+
+
+def _is_async_callable(fn: Any) -> bool:
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )
 
 
 async def maybe_await(value: T | Awaitable[T]) -> T:

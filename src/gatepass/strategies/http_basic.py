@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from gatepass.strategies._verify import verified
-from gatepass.strategies.base import maybe_await
+from gatepass.strategies.base import call_verify
 from gatepass.strategies.outcomes import Fail, Outcome
 
 Verify = Callable[[str, str], Any | Awaitable[Any]]
@@ -21,7 +21,7 @@ class HTTPBasicStrategy:
 
     Args:
         verify: ``verify(username, password)``, sync or async: the user, ``None``
-            or ``(user, info)``.
+            or ``(user, info)``. A sync one runs in a worker thread.
         realm: the protection space named in the challenge.
         name: the registration name.
     """
@@ -53,5 +53,5 @@ class HTTPBasicStrategy:
         username, colon, password = decoded.partition(":")
         if not colon or not username:
             return Fail(challenge=self.challenge, message="Malformed Basic credentials.")
-        result = await maybe_await(self._verify(username, password))
+        result = await call_verify(self._verify, username, password)
         return verified(result, challenge=self.challenge)

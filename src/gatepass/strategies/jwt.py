@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from gatepass.errors import ConfigurationError, TokenError
-from gatepass.strategies.base import maybe_await
+from gatepass.strategies.base import call_verify
 from gatepass.strategies.extractors import Extractor, from_bearer_header
 from gatepass.strategies.outcomes import Fail, Outcome, Success
 from gatepass.tokens import Key, KeySet, RemoteKeySet, Verifier
@@ -20,6 +20,8 @@ from gatepass.tokens.durations import Duration
 VerifyClaims = Callable[..., Any | Awaitable[Any]]
 # RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
 _UNSAFE_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
+# Messages may echo token contents (a kid); a challenge header stays small.
+MAX_DESCRIPTION = 200
 
 
 def _scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
@@ -49,7 +51,8 @@ class JWTStrategy:
             ``Key``, ``KeySet`` or ``RemoteKeySet``).
         verify: ``verify(claims)`` (or ``verify(request, claims)`` with
             ``pass_request``), sync or async, returns the user, ``None`` to refuse or
-            ``(user, info)``. Default: the user is the claims dict.
+            ``(user, info)``; a sync one runs in a worker thread. Default: the user is
+            the claims dict.
         extract: where the token is read from (:mod:`gatepass.strategies.extractors`).
         audience: accepted ``aud`` (only when keys are given).
         issuer: accepted ``iss`` (only when keys are given).
@@ -107,7 +110,12 @@ class JWTStrategy:
     def _challenge(self, error: str | None = None, description: str = "") -> str:
         challenge = f'Bearer realm="{self.realm}"'
         if error:
+            # Stripped to RFC 6750 §3's characters, then capped: a message may echo an
+            # attacker-chosen header value (a kid), and an oversized challenge can
+            # overflow a proxy's response-header buffer (nginx's is 4-8 KB).
             text = _UNSAFE_DESCRIPTION.sub("", description)
+            if len(text) > MAX_DESCRIPTION:
+                text = text[: MAX_DESCRIPTION - 3] + "..."
             challenge += f', error="{error}", error_description="{text}"'
         return challenge
 
@@ -138,7 +146,7 @@ class JWTStrategy:
             user: Any = claims
         else:
             args = (request, claims) if self._pass_request else (claims,)
-            user = await maybe_await(self._verify(*args))
+            user = await call_verify(self._verify, *args)
             if isinstance(user, tuple) and len(user) == 2 and isinstance(user[1], Mapping):
                 user, info = user[0], {**info, **user[1]}
         if user is None or user is False:

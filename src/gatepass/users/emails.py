@@ -17,6 +17,10 @@ from gatepass.errors import InvalidEmailError
 
 # RFC 5321 §4.5.3.1: 64 octets of local part, 255 of domain; 254 in a path in practice.
 MAX_EMAIL_LENGTH = 254
+# Characters as typed. NFKC can grow a character eighteen-fold (U+FDFA) and shrink a
+# few into one, so the 254 limit is checked after it; text this long is refused before
+# it, so a hostile login cannot make normalization stall the event loop.
+MAX_TYPED_LENGTH = 1024
 
 
 def normalize_email(email: str) -> str:
@@ -31,8 +35,11 @@ def normalize_email(email: str) -> str:
     Raises:
         InvalidEmailError: the text cannot be an email address (no single ``@``
             between a local part and a dotted-or-plain domain, whitespace or
-            control characters inside, or longer than 254 characters).
+            control characters inside, or longer than 254 characters; text longer
+            than 1024 characters as typed is refused without normalizing it).
     """
+    if len(email) > MAX_TYPED_LENGTH:
+        raise InvalidEmailError()
     normal = unicodedata.normalize("NFKC", email).strip().casefold()
     local, at, domain = normal.rpartition("@")
     if (

@@ -62,10 +62,15 @@ class MemoryUserStore:
         self._id_by_email[key] = user.id
         return user
 
-    async def set_password_hash(self, user_id: str, password_hash: str | None) -> User | None:
-        """Replace a user's password hash (see ``UserStore``)."""
+    async def set_password_hash(
+        self, user_id: str, password_hash: str | None, *, expected: str | None = None
+    ) -> User | None:
+        """Replace a user's password hash, if still ``expected`` (see ``UserStore``)."""
         user = self._by_id.get(user_id)
-        return None if user is None else self._put(replace(user, password_hash=password_hash))
+        # No await between the check and the write: atomic on one event loop.
+        if user is None or (expected is not None and user.password_hash != expected):
+            return None
+        return self._put(replace(user, password_hash=password_hash))
 
     async def disable(self, user_id: str) -> User | None:
         """Mark a user inactive (see ``UserStore``)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import event, select, update
+from sqlalchemy import ColumnElement, event, select, update
 from sqlalchemy.engine import URL, RowMapping
 from sqlalchemy.exc import (
     DBAPIError,
@@ -204,9 +204,14 @@ class SQLUserStore:
             raise UserExistsError() from exc
         return user
 
-    async def set_password_hash(self, user_id: str, password_hash: str | None) -> User | None:
-        """Replace a user's password hash (see ``UserStore``)."""
-        return await self._update(user_id, {"password_hash": password_hash})
+    async def set_password_hash(
+        self, user_id: str, password_hash: str | None, *, expected: str | None = None
+    ) -> User | None:
+        """Replace a user's password hash, if still ``expected`` (see ``UserStore``)."""
+        # Compare-and-set in the UPDATE's WHERE: the database checks and writes in one
+        # statement, so a rehash cannot overwrite a password changed in between.
+        condition = None if expected is None else users.c.password_hash == expected
+        return await self._update(user_id, {"password_hash": password_hash}, condition)
 
     async def disable(self, user_id: str) -> User | None:
         """Mark a user inactive (see ``UserStore``)."""
@@ -224,9 +229,19 @@ class SQLUserStore:
             rows = (await connection.execute(query)).all()
         return [_to_user(row._mapping) for row in rows]
 
-    async def _update(self, user_id: str, values: dict[str, Any]) -> User | None:
+    async def _update(
+        self,
+        user_id: str,
+        values: dict[str, Any],
+        condition: ColumnElement[bool] | None = None,
+    ) -> User | None:
+        statement = update(users).where(users.c.id == user_id)
+        if condition is not None:
+            statement = statement.where(condition)
         async with self._connect(write=True) as connection:
-            await connection.execute(update(users).where(users.c.id == user_id).values(**values))
+            result = await connection.execute(statement.values(**values))
+            if result.rowcount == 0:
+                return None
             row = (await connection.execute(select(users).where(users.c.id == user_id))).first()
         return None if row is None else _to_user(row._mapping)
 

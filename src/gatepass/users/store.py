@@ -65,15 +65,24 @@ class UserStore(Protocol):
         """
         ...
 
-    async def set_password_hash(self, user_id: str, password_hash: str | None) -> User | None:
+    async def set_password_hash(
+        self, user_id: str, password_hash: str | None, *, expected: str | None = None
+    ) -> User | None:
         """Replace a user's password hash (a rehash on login, or a password change).
+
+        With ``expected`` the write is a compare-and-set in one atomic step: it happens
+        only while the stored hash is still ``expected``, so a rehash made by a login
+        never undoes a password change that landed in the meantime.
 
         Args:
             user_id: whose hash to replace.
             password_hash: the new hash, or ``None`` to remove password sign-in.
+            expected: replace only if this is the stored hash; ``None`` replaces
+                whatever is stored.
 
         Returns:
-            The updated user, or ``None`` when there is no such user.
+            The updated user, or ``None`` when there is no such user or its hash is no
+            longer ``expected`` (nothing was written).
 
         Raises:
             StoreUnavailableError: the store cannot be reached.

@@ -1,10 +1,19 @@
-"""In-memory session store: for tests and single-process development."""
+"""In-memory session store: for tests and single-process development.
+
+Memory stays bounded: every saved entry also sits in a heap ordered by expiry, and
+each load or save drops up to ``PURGE_BATCH`` expired entries from its top. Work per
+call is bounded, and since a save adds one entry while purging several, expired
+sessions (a crawler's anonymous ones, say) never pile up.
+"""
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime, timedelta
 
 from gatepass.sessions.stores.base import Clock, SessionInfo, SessionRecord, system_clock
+
+PURGE_BATCH = 16
 
 
 class MemorySessionStore:
@@ -17,6 +26,23 @@ class MemorySessionStore:
     def __init__(self, *, clock: Clock = system_clock) -> None:
         self._clock = clock
         self._entries: dict[str, tuple[SessionRecord, datetime]] = {}
+        # (expires_at, session_id); an item is stale once its entry was saved again
+        # with another expiry or deleted, and is then skipped when it is popped.
+        self._heap: list[tuple[datetime, str]] = []
+
+    def __len__(self) -> int:
+        """The number of entries held, counting expired ones not purged yet."""
+        return len(self._entries)
+
+    def _purge(self) -> None:
+        now = self._clock()
+        for _ in range(PURGE_BATCH):
+            if not self._heap or self._heap[0][0] > now:
+                return
+            expires_at, session_id = heapq.heappop(self._heap)
+            entry = self._entries.get(session_id)
+            if entry is not None and entry[1] == expires_at:
+                del self._entries[session_id]
 
     def _live(self, session_id: str) -> SessionRecord | None:
         entry = self._entries.get(session_id)
@@ -37,6 +63,7 @@ class MemorySessionStore:
         Returns:
             The record or ``None``.
         """
+        self._purge()
         return self._live(session_id)
 
     async def save(self, session_id: str, record: SessionRecord, *, ttl: timedelta) -> None:
@@ -47,7 +74,12 @@ class MemorySessionStore:
             record: the session record.
             ttl: time to live from now.
         """
-        self._entries[session_id] = (record, self._clock() + ttl)
+        self._purge()
+        expires_at = self._clock() + ttl
+        previous = self._entries.get(session_id)
+        self._entries[session_id] = (record, expires_at)
+        if previous is None or previous[1] != expires_at:
+            heapq.heappush(self._heap, (expires_at, session_id))
 
     async def delete(self, session_id: str) -> None:
         """Forget one session.

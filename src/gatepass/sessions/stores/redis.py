@@ -8,6 +8,7 @@ as sessions expire), whose TTL is pushed to the longest session's. Needs Redis 7
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -21,14 +22,19 @@ from redis.exceptions import RedisError
 from gatepass.errors import StoreUnavailableError
 from gatepass.sessions.stores.base import SessionInfo, SessionRecord, ttl_seconds
 
+logger = logging.getLogger("gatepass.stores")
+
 
 @asynccontextmanager
 async def _translated() -> AsyncIterator[None]:
     try:
         yield
     except (RedisError, OSError) as error:
-        # Fail closed: no session is trusted while Redis is unreachable.
-        raise StoreUnavailableError(f"The session store (Redis) is unavailable: {error}") from error
+        # Fail closed: no session is trusted while Redis is unreachable. The driver's
+        # text (host, port) goes to the log, not to the 503 body (OWASP ASVS 4.0.3
+        # V7.4.1); the cause stays chained.
+        logger.warning("The session store (Redis) failed.", exc_info=error)
+        raise StoreUnavailableError("The session store is unavailable.") from error
 
 
 class RedisSessionStore:

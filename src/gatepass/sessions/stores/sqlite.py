@@ -8,6 +8,7 @@ and then on write. Any SQLite failure (locked, unwritable, corrupt) becomes
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,6 +46,8 @@ CREATE TABLE IF NOT EXISTS {table} (
 CREATE INDEX IF NOT EXISTS {table}_user ON {table} (user_id);
 CREATE INDEX IF NOT EXISTS {table}_expires ON {table} (expires_at);
 """
+logger = logging.getLogger("gatepass.stores")
+
 _COLUMNS = "id, data, user_id, created_at, last_seen, remember, user_agent"
 PURGE_EVERY = 200
 
@@ -118,8 +121,11 @@ class SQLiteSessionStore:
         try:
             yield await self._connect()
         except sqlite3.Error as error:
-            # Fail closed: a locked or unwritable database refuses sessions (503).
-            raise StoreUnavailableError(f"The session database is unavailable: {error}") from error
+            # Fail closed: a locked or unwritable database refuses sessions (503). The
+            # driver's text (paths) goes to the log, not to the 503 body (OWASP ASVS
+            # 4.0.3 V7.4.1); the cause stays chained.
+            logger.warning("The session store (SQLite) failed.", exc_info=error)
+            raise StoreUnavailableError("The session store is unavailable.") from error
 
     def _now(self) -> float:
         return self._clock().timestamp()

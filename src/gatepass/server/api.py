@@ -1,0 +1,232 @@
+"""The JSON API: tokens, refresh, logout, the current user, the public keys, health.
+
+The shapes are the reference server contract in ``DESIGN.md``; other programs test
+against them exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from starlette.responses import JSONResponse, Response
+
+from gatepass.errors import (
+    AuthenticationError,
+    InvalidCredentialsError,
+    RateLimitedError,
+    RevokedTokenError,
+    TokenError,
+)
+from gatepass.passwords import verify_credentials
+from gatepass.server.errors import ErrorBody, responses
+from gatepass.server.logging import account_hash
+from gatepass.server.state import API_STRATEGY, client_address, state_of
+from gatepass.tokens.service import TokenPair
+from gatepass.users import User
+
+router = APIRouter()
+# Documents the Bearer scheme in the OpenAPI schema; the guard does the checking.
+bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/token.")
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
+JWKS_CACHE = "public, max-age=300"
+BAD_CREDENTIALS = "Incorrect email or password."
+
+
+class TokenRequest(BaseModel):
+    """``POST /auth/token``."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: StrictStr = Field(max_length=320)
+    password: StrictStr = Field(max_length=1024)
+
+
+class RefreshRequest(BaseModel):
+    """``POST /auth/refresh``."""
+
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: StrictStr = Field(max_length=512)
+
+
+class TokenResponse(BaseModel):
+    """A token pair (RFC 6749 §5.1)."""
+
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+
+
+class UserBody(BaseModel):
+    """The user, as ``GET /api/me`` shows it."""
+
+    id: str
+    email: str
+    display_name: str | None
+    created_at: datetime
+    is_active: bool
+
+
+class JWK(BaseModel):
+    """One public key (RFC 7517)."""
+
+    model_config = ConfigDict(extra="allow")
+    kty: str
+    kid: str
+    alg: str
+    use: str
+
+
+class JWKSBody(BaseModel):
+    """The public key set (RFC 7517 §5)."""
+
+    keys: list[JWK]
+
+
+class HealthBody(BaseModel):
+    """``GET /healthz`` when every store answers."""
+
+    status: Literal["ok"]
+    checks: dict[str, str]
+
+
+class HealthErrorBody(ErrorBody):
+    """``GET /healthz`` when a store is down (503)."""
+
+    checks: dict[str, str]
+
+
+def _pair(pair: TokenPair) -> JSONResponse:
+    return JSONResponse(pair.to_dict(), headers=NO_STORE)
+
+
+async def api_user(request: Request) -> User:
+    """The user of a Bearer access token; 401 with ``WWW-Authenticate: Bearer`` otherwise."""
+    state = state_of(request)
+    state.keyring.refresh()
+    guard = state.auth.require_user(API_STRATEGY, login_url=None)
+    user: User = await guard(request)
+    return user
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    responses=responses(400, 401, 422, 429, 503),
+    summary="Exchange email and password for a token pair",
+)
+async def issue_token(request: Request, body: TokenRequest) -> Response:
+    """Check the credentials and start a refresh family."""
+    state = state_of(request)
+    address = client_address(request)
+    try:
+        await state.throttle.check(account=body.email, address=address)
+    except RateLimitedError:
+        state.security.event("login.throttled", account=account_hash(body.email), address=address)
+        raise
+    user = await verify_credentials(state.backends.users, state.hasher, body.email, body.password)
+    if user is None:
+        await state.throttle.failed(account=body.email, address=address)
+        state.security.event(
+            "login.failure", channel="api", account=account_hash(body.email), address=address
+        )
+        # The same answer for an unknown email and a wrong password (OWASP ASVS 2.2).
+        raise InvalidCredentialsError(BAD_CREDENTIALS)
+    await state.throttle.succeeded(account=body.email, address=address)
+    state.keyring.refresh()
+    pair = await state.tokens.issue(user.id)
+    state.security.event("login.success", channel="api", user_id=user.id, address=address)
+    return _pair(pair)
+
+
+@router.post(
+    "/auth/refresh",
+    response_model=TokenResponse,
+    responses=responses(400, 401, 422, 503),
+    summary="Rotate a refresh token for a new pair",
+)
+async def refresh_token(request: Request, body: RefreshRequest) -> Response:
+    """Spend the refresh token; a reused one revokes its whole family (RFC 9700 §4.14.2)."""
+    state = state_of(request)
+    state.keyring.refresh()
+    try:
+        pair = await state.tokens.refresh(body.refresh_token)
+    except RevokedTokenError:
+        state.security.event("refresh.reuse", address=client_address(request))
+        raise
+    user = await state.backends.users.find_by_id(str(pair.claims["sub"]))
+    if user is None or not user.is_active:
+        await state.tokens.revoke_refresh_token(pair.refresh_token)
+        raise TokenError("The account of this token is disabled.")
+    return _pair(pair)
+
+
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    responses=responses(401, 503),
+    summary="Revoke this access token and its refresh family",
+)
+async def api_logout(
+    request: Request,
+    user: Annotated[User, Depends(api_user)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Response:
+    """Revoke the presented access token and every token of its login."""
+    state = state_of(request)
+    if credentials is None:  # the guard read a Bearer token, so this is not expected
+        raise AuthenticationError(challenges=['Bearer realm="gatepass"'])
+    await state.tokens.logout(credentials.credentials)
+    state.security.event("logout", channel="api", user_id=user.id)
+    return Response(status_code=204, headers=NO_STORE)
+
+
+@router.get(
+    "/api/me",
+    response_model=UserBody,
+    responses=responses(401, 503),
+    dependencies=[Depends(bearer)],
+    summary="The user of the access token",
+)
+async def me(user: Annotated[User, Depends(api_user)]) -> Response:
+    """The account the Bearer token belongs to."""
+    body = UserBody(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        created_at=user.created_at,
+        is_active=user.is_active,
+    )
+    return JSONResponse(body.model_dump(mode="json"), headers=NO_STORE)
+
+
+@router.get("/.well-known/jwks.json", response_model=JWKSBody, summary="Public signing keys")
+async def jwks(request: Request) -> Response:
+    """Every key a token of this server may be signed with; public parts only."""
+    keyring = state_of(request).keyring
+    keyring.refresh()
+    return JSONResponse(keyring.keyset.to_jwks(), headers={"Cache-Control": JWKS_CACHE})
+
+
+@router.get(
+    "/healthz",
+    response_model=HealthBody,
+    responses={503: {"model": HealthErrorBody}},
+    summary="Whether every store answers",
+)
+async def healthz(request: Request) -> Response:
+    """200 when every store answers, 503 naming the one that does not."""
+    checks = await state_of(request).backends.check()
+    headers = {"Cache-Control": "no-store"}
+    down = sorted(name for name, status in checks.items() if status != "ok")
+    if down:
+        body = {
+            "error": "store_unavailable",
+            "message": f"Not reachable: {', '.join(down)}.",
+            "checks": checks,
+        }
+        return JSONResponse(body, 503, headers)
+    return JSONResponse({"status": "ok", "checks": checks}, headers=headers)

@@ -1,0 +1,170 @@
+"""Where the server keeps its state, chosen by the settings.
+
+With nothing set: users in SQLite, sessions and token records in SQLite files, rate
+limit counters in process, all under the data folder. ``GATEPASS_DATABASE_URL`` moves
+users to PostgreSQL; ``GATEPASS_REDIS_URL`` moves sessions, refresh families,
+revocations and rate-limit counters to Redis, so any number of processes share them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from limits.aio.storage import Storage
+
+from gatepass.security.ratelimit import memory_storage, redis_storage
+from gatepass.server.settings import Settings
+from gatepass.sessions import MemorySessionStore, SessionStore
+from gatepass.tokens.stores import RefreshStore, RevocationStore
+from gatepass.users import SQLUserStore
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+# A health check that waits longer than this counts the store as down.
+HEALTH_TIMEOUT = 2.0
+_PROBE = "healthz-probe"
+
+
+@dataclass(slots=True)
+class Backends:
+    """The stores of one server process.
+
+    Attributes:
+        users: the user table.
+        sessions: server-side sessions.
+        refresh: refresh-token records.
+        revocations: revoked tokens and families.
+        limits: rate-limit counters.
+        redis: the shared Redis client, when configured.
+    """
+
+    users: SQLUserStore
+    sessions: SessionStore
+    refresh: RefreshStore
+    revocations: RevocationStore
+    limits: Storage
+    redis: Redis | None = None
+    _closers: list[object] = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Backends:
+        """Build (without connecting) the stores the settings ask for.
+
+        Args:
+            settings: the validated settings.
+
+        Returns:
+            The backends; call :meth:`open` before use.
+
+        Raises:
+            ConfigurationError: the database URL is not usable.
+        """
+        users = SQLUserStore(settings.effective_database_url)
+        if settings.redis_url:
+            from redis.asyncio import Redis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
+            from gatepass.sessions import RedisSessionStore
+            from gatepass.tokens.stores import RedisRefreshStore, RedisRevocationStore
+
+            # Short timeouts and one immediate retry: an outage answers 503 at once,
+            # a restarted Redis is reconnected by the next request.
+            client: Redis = Redis.from_url(
+                settings.redis_url,
+                socket_timeout=HEALTH_TIMEOUT,
+                socket_connect_timeout=HEALTH_TIMEOUT,
+                retry=Retry(NoBackoff(), 1),
+            )
+            prefix = settings.redis_prefix
+            return cls(
+                users=users,
+                sessions=RedisSessionStore(client, prefix=f"{prefix}session:"),
+                refresh=RedisRefreshStore(client, prefix=prefix),
+                revocations=RedisRevocationStore(client, prefix=prefix),
+                limits=redis_storage(client, key_prefix=f"{prefix}limits"),
+                redis=client,
+            )
+        from gatepass.sessions import SQLiteSessionStore
+        from gatepass.tokens.stores import SQLiteRefreshStore, SQLiteRevocationStore
+
+        data = settings.data_dir
+        sessions = SQLiteSessionStore(data / "sessions.db")
+        refresh = SQLiteRefreshStore(data / "tokens.db")
+        revocations = SQLiteRevocationStore(data / "revocations.db")
+        return cls(
+            users=users,
+            sessions=sessions,
+            refresh=refresh,
+            revocations=revocations,
+            limits=memory_storage(),
+            _closers=[sessions, refresh, revocations],
+        )
+
+    @classmethod
+    def in_memory(cls, settings: Settings) -> Backends:
+        """Users in the configured database, everything else in this process (tests).
+
+        Args:
+            settings: the validated settings.
+
+        Returns:
+            The backends.
+        """
+        from gatepass.tokens.stores import MemoryRefreshStore, MemoryRevocationStore
+
+        return cls(
+            users=SQLUserStore(settings.effective_database_url),
+            sessions=MemorySessionStore(),
+            refresh=MemoryRefreshStore(),
+            revocations=MemoryRevocationStore(),
+            limits=memory_storage(),
+        )
+
+    async def open(self) -> None:
+        """Connect the user database and bring its schema up to date.
+
+        Raises:
+            StoreUnavailableError: the database cannot be reached.
+        """
+        await self.users.open()
+
+    async def close(self) -> None:
+        """Close every connection this process opened."""
+        await self.users.close()
+        for closer in self._closers:
+            close = getattr(closer, "aclose", None) or getattr(closer, "close", None)
+            if close is not None:
+                await close()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    async def check(self) -> dict[str, str]:
+        """Ask every store one cheap question.
+
+        Returns:
+            ``{store: "ok" | "unavailable"}`` for users, sessions, refresh tokens,
+            revocations and (with Redis) rate limits.
+        """
+        probes = {
+            "users": self.users.find_by_id(_PROBE),
+            "sessions": self.sessions.load(_PROBE),
+            "refresh_tokens": self.refresh.spend("0" * 64),
+            "revocations": self.revocations.is_revoked(jti=_PROBE),
+        }
+        if self.redis is not None:
+            probes["rate_limits"] = self.limits.check()
+        results: dict[str, str] = {}
+        for name, probe in probes.items():
+            try:
+                answer = await asyncio.wait_for(probe, HEALTH_TIMEOUT)
+            except Exception:  # any failure of a probe means "down", never a crash
+                results[name] = "unavailable"
+                continue
+            # Only the rate-limit storage answers its health with a boolean.
+            down = name == "rate_limits" and answer is False
+            results[name] = "unavailable" if down else "ok"
+        return results

@@ -1,0 +1,116 @@
+"""Settings of the reference server: ``GATEPASS_*`` environment variables or a TOML file.
+
+With nothing set, the server runs on SQLite and in-process stores inside
+``./.gatepass``, with keys generated on first start and kept there.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from gatepass.tokens import parse_duration
+
+Algorithm = Literal[
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
+    "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+]  # fmt: skip
+
+SETTINGS_FILE_VARIABLE = "GATEPASS_SETTINGS_FILE"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; each field reads ``GATEPASS_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEPASS_", extra="forbid")
+
+    data_dir: Path = Path(".gatepass")
+    database_url: str | None = None
+    redis_url: str | None = None
+    signing_key_file: Path | None = None
+    jwt_algorithm: Algorithm | None = None
+    jwt_secret: SecretStr | None = None
+    access_token_ttl: timedelta = timedelta(minutes=15)
+    refresh_token_ttl: timedelta = timedelta(days=14)
+    issuer: str = "http://127.0.0.1:8000"
+    audience: str = "gatepass"
+    site_name: str = "gatepass"
+    secure_cookies: bool | None = None
+    allow_registration: bool = True
+    token_cache_size: int = Field(default=10_000, ge=0)
+    login_limit: str = "5/minute"
+    address_limit: str = "30/minute"
+    register_limit: str = "10/hour"
+    redis_prefix: str = Field(default="gatepass:", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
+    # OWASP Password Storage Cheat Sheet, "Argon2id": m=19456 KiB, t=2, p=1 at least.
+    argon2_time_cost: int = Field(default=2, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=8, le=4 * 1024 * 1024)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    @field_validator("access_token_ttl", "refresh_token_ttl", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> timedelta:
+        return parse_duration(value)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # RFC 7518 §3.2: an HMAC key must be at least as long as the hash output.
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes for HS256 (RFC 7518 §3.2)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> Settings:
+        if self.jwt_secret is not None and self.signing_key_file is not None:
+            raise ValueError("set GATEPASS_JWT_SECRET or GATEPASS_SIGNING_KEY_FILE, not both")
+        if self.signing_key_file is not None and not self.signing_key_file.is_file():
+            raise ValueError(f"GATEPASS_SIGNING_KEY_FILE {self.signing_key_file} does not exist")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The users database: the configured URL, or SQLite in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'gatepass.db').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        settings_file = os.environ.get(SETTINGS_FILE_VARIABLE)
+        if settings_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(settings_file)))
+        return tuple(sources)

@@ -1,0 +1,162 @@
+"""The objects one server process works with, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+from gatepass.authenticator import Authenticator
+from gatepass.passwords import Argon2Parameters, PasswordHasher, PasswordPolicy
+from gatepass.security.ratelimit import LoginThrottle, RateLimiter
+from gatepass.server.backends import Backends
+from gatepass.server.keyring import Keyring
+from gatepass.server.logging import SecurityLog
+from gatepass.server.settings import Settings
+from gatepass.strategies import JWTStrategy
+from gatepass.tokens import VerifiedTokenCache
+from gatepass.tokens.service import TokenService
+from gatepass.users import User
+
+API_STRATEGY = "api"
+REGISTER_LIMIT = "register"
+
+
+@dataclass(slots=True)
+class ServerState:
+    """Everything the routes need; lives on ``app.state.gatepass``."""
+
+    settings: Settings
+    backends: Backends
+    keyring: Keyring
+    tokens: TokenService
+    auth: Authenticator
+    hasher: PasswordHasher
+    policy: PasswordPolicy
+    throttle: LoginThrottle
+    limiter: RateLimiter
+    security: SecurityLog
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        backends: Backends | None = None,
+        hasher: PasswordHasher | None = None,
+        security: SecurityLog | None = None,
+    ) -> ServerState:
+        """Load keys and wire the library pieces together.
+
+        Args:
+            settings: the validated settings.
+            backends: the stores; default as the settings say.
+            hasher: the password hasher; default argon2id with the configured costs.
+            security: where security events go.
+
+        Returns:
+            The state (the user database is opened by the app's lifespan).
+
+        Raises:
+            ConfigurationError: a key or store setting is not usable.
+        """
+        backends = backends or Backends.from_settings(settings)
+        secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+        keyring = Keyring.open(
+            data_dir=settings.data_dir,
+            retire_after=settings.access_token_ttl,
+            signing_key_file=settings.signing_key_file,
+            jwt_secret=secret,
+            algorithm=settings.jwt_algorithm,
+        )
+        tokens = TokenService(
+            keys=keyring.keyset,
+            issuer=settings.issuer,
+            audience=settings.audience,
+            refresh_store=backends.refresh,
+            revocation_store=backends.revocations,
+            access_ttl=settings.access_token_ttl,
+            refresh_ttl=settings.refresh_token_ttl,
+            # Revocation is still asked on every cached hit, so logout is immediate.
+            cache=(
+                VerifiedTokenCache(max_size=settings.token_cache_size)
+                if settings.token_cache_size
+                else None
+            ),
+        )
+        hasher = hasher or PasswordHasher(
+            Argon2Parameters(
+                time_cost=settings.argon2_time_cost,
+                memory_cost=settings.argon2_memory_kib,
+                parallelism=1,
+            )
+        )
+        users = backends.users
+        auth = Authenticator(realm=settings.site_name)
+
+        def _store_id(user: User) -> str:
+            return user.id
+
+        async def _load(user_id: Any) -> User | None:
+            user = await users.find_by_id(str(user_id))
+            # A disabled account loses its sessions at once (OWASP ASVS 3.3.1).
+            return user if user is not None and user.is_active else None
+
+        auth.serializer(_store_id)
+        auth.deserializer(_load)
+
+        async def _token_user(claims: dict[str, Any]) -> User | None:
+            return await _load(str(claims.get("sub", "")))
+
+        auth.use(
+            JWTStrategy(tokens.verifier, verify=_token_user, realm=settings.site_name),
+            name=API_STRATEGY,
+        )
+        return cls(
+            settings=settings,
+            backends=backends,
+            keyring=keyring,
+            tokens=tokens,
+            auth=auth,
+            hasher=hasher,
+            policy=PasswordPolicy(context_words=[settings.site_name, "gatepass"]),
+            throttle=LoginThrottle(
+                backends.limits,
+                per_account=settings.login_limit,
+                per_address=settings.address_limit,
+                namespace=f"{settings.redis_prefix}login",
+            ),
+            # New accounts per address: each costs an argon2 hash and a row (ASVS 2.2.1).
+            limiter=RateLimiter(
+                backends.limits,
+                {REGISTER_LIMIT: settings.register_limit},
+                namespace=f"{settings.redis_prefix}register",
+            ),
+            security=security or SecurityLog(),
+        )
+
+
+def state_of(connection: HTTPConnection) -> ServerState:
+    """The server state of the app serving this request.
+
+    Args:
+        connection: the request.
+
+    Returns:
+        The state.
+    """
+    state: ServerState = connection.app.state.gatepass
+    return state
+
+
+def client_address(connection: HTTPConnection) -> str:
+    """The peer address (no proxy headers are trusted; uvicorn runs without them).
+
+    Args:
+        connection: the request.
+
+    Returns:
+        The IP address, or ``"unknown"``.
+    """
+    return connection.client.host if connection.client else "unknown"
