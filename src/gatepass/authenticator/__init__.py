@@ -1,5 +1,6 @@
 """The Passport core: the Authenticator, its guards, hooks and request user."""
 
+from gatepass._http import wants_html
 from gatepass.authenticator.authenticate import AuthenticateHandler, AuthenticateOptions
 from gatepass.authenticator.authenticator import (
     RETURN_TO_SESSION_KEY,
@@ -9,7 +10,7 @@ from gatepass.authenticator.authenticator import (
 from gatepass.authenticator.guards import WS_POLICY_VIOLATION, Guard
 from gatepass.authenticator.hooks import Hooks
 from gatepass.authenticator.registry import Attempt
-from gatepass.authenticator.responses import Halt, error_response, wants_html
+from gatepass.authenticator.responses import Halt, error_response
 from gatepass.authenticator.user import AuthenticatedUser, Credentials
 from gatepass.strategies.outcomes import PASS, Error, Fail, Outcome, Pass, Redirect, Success
 

@@ -15,7 +15,8 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.websockets import WebSocket
 
-from gatepass.authenticator.responses import Halt, challenge_header, error_response, wants_html
+from gatepass._http import wants_html
+from gatepass.authenticator.responses import Halt, challenge_header, error_response
 from gatepass.authenticator.user import credentials_for
 from gatepass.errors import ConfigurationError
 from gatepass.security.redirects import safe_next
