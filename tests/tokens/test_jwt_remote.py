@@ -127,6 +127,12 @@ async def test_unknown_kid_refetches_at_most_once_per_cooldown(
     assert issuer.fetches == 3
 
 
+async def test_unknown_kid_is_not_echoed_at_length(remote: RemoteKeySet) -> None:
+    with pytest.raises(UnknownKeyError) as info:
+        await remote.get("K" * 11_000)
+    assert len(info.value.message) <= 200 + len(URL)
+
+
 async def test_new_key_is_found_by_refetch_on_unknown_kid(
     remote: RemoteKeySet, issuer: Issuer, clock: Clock
 ) -> None:

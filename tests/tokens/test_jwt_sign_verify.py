@@ -60,7 +60,7 @@ def test_sign_refuses_a_public_key(keys_by_algorithm: dict[str, Key]) -> None:
 def test_text_secret_works_as_in_jsonwebtoken() -> None:
     secret = "a shared secret of at least 32 bytes!"
     token = jwt.sign({"a": 1}, secret, clock=clock)
-    assert jwt.verify(token, secret, clock=clock)["a"] == 1
+    assert jwt.verify(token, secret, algorithm="HS256", clock=clock)["a"] == 1
     with pytest.raises(InvalidKeyError, match="at least 32 bytes"):
         jwt.sign({}, "short")
 

@@ -31,6 +31,10 @@ _TAIL3: Final = frozenset(b"AEIMQUYcgkosw048")
 # Allowed last byte of a segment, by its length modulo 4 (1 is never valid).
 TAILS: Final = (frozenset(range(256)), frozenset[int](), _TAIL2, _TAIL3)
 _WHITESPACE: Final = b" \t\n\r"
+# Deep nesting costs recursion in any exact parser (the json fallback hits Python's
+# limit near 1000 levels, orjson accepts 1023); no JOSE header or JWT needs more than
+# a few levels (CWE-674, uncontrolled recursion).
+MAX_JSON_DEPTH: Final = 32
 _a2b = binascii.a2b_base64
 _loads = orjson.loads
 
@@ -67,7 +71,7 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
         names = sorted({name for name, _ in pairs if sum(1 for n, _ in pairs if n == name) > 1})
-        # RFC 7515 §5.2 / RFC 8725 §3.6: duplicate member names make the token
+        # RFC 7515 §5.2 / RFC 8259 §4: duplicate member names make the token
         # mean different things to different parsers; refuse them.
         raise MalformedTokenError(f"The token repeats the member name(s) {names}.")
     return result
@@ -98,9 +102,31 @@ def loads_object(raw: bytes, what: str) -> dict[str, Any]:
         raise MalformedTokenError(f"The token {what} is not valid JSON.") from None
     if type(value) is not dict:
         raise MalformedTokenError(f"The token {what} is not a JSON object.")
+    # Each level needs a bracket: only a text with many of them can be deep.
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _too_deep(value):
+        raise MalformedTokenError(
+            f"The token {what} is nested more than {MAX_JSON_DEPTH} levels deep."
+        )
     # Whitespace may sit between a name and its ':'; drop it before counting.
     if raw.translate(None, _WHITESPACE).count(b'":') != len(value):
         # Rare: nested objects, or text that contains '":'. Parse exactly.
-        parsed: dict[str, Any] = json.loads(raw, object_pairs_hook=_refuse_duplicates)
+        try:
+            parsed: dict[str, Any] = json.loads(raw, object_pairs_hook=_refuse_duplicates)
+        except (RecursionError, ValueError):
+            # Never a 500 for token text (the depth check makes this a last resort).
+            raise MalformedTokenError(f"The token {what} is not valid JSON.") from None
         return parsed
     return value
+
+
+def _too_deep(value: dict[str, Any]) -> bool:
+    # Iterative, so checking a deep value cannot itself exhaust the stack.
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        for child in item.values() if type(item) is dict else item:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return False

@@ -21,6 +21,18 @@ from .algorithms import (
 )
 
 MIN_RSA_BITS: Final = 2048
+# OpenSSL's own ceiling (OPENSSL_RSA_MAX_MODULUS_BITS); a bigger modulus only makes
+# each verification cost more, a denial of service from a hostile JWKS.
+MAX_RSA_BITS: Final = 16384
+_ED25519_P: Final = 2**255 - 19
+_ED25519_ORDER_8_Y: Final = int.from_bytes(
+    bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"), "little"
+)
+# The y coordinates of the 8 small-order points (orders 1, 2, 4, 8), either sign of
+# x (libsodium's blocklist; Wycheproof eddsa small-order keys; RFC 7748 §7).
+_ED25519_SMALL_ORDER_Y: Final = frozenset(
+    {1, _ED25519_P - 1, 0, _ED25519_ORDER_8_Y, _ED25519_P - _ED25519_ORDER_8_Y}
+)
 _CURVE_ALG: Final = {name: alg for alg, (_c, name, _s, _n) in CURVES.items()}
 _ENCRYPTION_OPS: Final = frozenset(
     {"encrypt", "decrypt", "wrapKey", "unwrapKey", "deriveKey", "deriveBits"}
@@ -75,6 +87,8 @@ def jwk_algorithm(jwk: Mapping[str, Any], algorithm: str | None) -> Algorithm:
         InvalidKeyError: unknown or conflicting algorithm, or none can be chosen.
     """
     declared = jwk.get("alg")
+    if declared is not None and not isinstance(declared, str):
+        raise InvalidKeyError("The JWK 'alg' must be a string (RFC 7517 §4.4).")
     if declared is not None and algorithm is not None and declared != algorithm:
         raise InvalidKeyError(f"The JWK says alg {declared!r} but {algorithm!r} was requested.")
     chosen = declared if declared is not None else algorithm
@@ -181,10 +195,34 @@ def check_rsa_public(n: int, e: int) -> None:
         raise InvalidKeyError(
             f"The RSA key has {n.bit_length()} bits; at least {MIN_RSA_BITS} are required."
         )
+    if n.bit_length() > MAX_RSA_BITS:
+        raise InvalidKeyError(
+            f"The RSA key has {n.bit_length()} bits; at most {MAX_RSA_BITS} are accepted."
+        )
     if e < 3 or e % 2 == 0:
         raise InvalidKeyError(f"The RSA public exponent {e} is not allowed; use 65537.")
     if is_roca_modulus(n):
         raise InvalidKeyError("The RSA key has the ROCA weakness (CVE-2017-15361); replace it.")
+
+
+def check_ed25519_public(raw: bytes) -> None:
+    """Refuse Ed25519 public keys that are small-order or non-canonical.
+
+    With a small-order key (the identity point, say) one signature verifies for
+    every message; a non-canonical encoding (y >= p) is refused by RFC 8032
+    §5.1.3 decoding. OpenSSL checks neither when a key is loaded.
+
+    Raises:
+        InvalidKeyError: ``y`` is not below p or is a small-order point's ``y``.
+    """
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    if y >= _ED25519_P:
+        raise InvalidKeyError("The Ed25519 public key is not canonically encoded (RFC 8032).")
+    if y in _ED25519_SMALL_ORDER_Y:
+        raise InvalidKeyError(
+            "The Ed25519 public key is a small-order point; any signature would verify "
+            "(RFC 7748 §7, Wycheproof eddsa small-order keys)."
+        )
 
 
 def check_hmac_secret(secret: bytes, algorithm: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, NamedTuple
 
+import orjson
+
 from gatepass.errors import ConfigurationError
 
 from .durations import Duration, to_seconds
@@ -14,11 +16,17 @@ __all__ = ["VerifiedTokenCache"]
 
 
 class CachedToken(NamedTuple):
-    """A verified token's claims, the key that verified it and its deadline."""
+    """A verified token's payload, deadline, and the key and header it verified with."""
 
-    claims: dict[str, Any]
+    payload: bytes
     valid_until: float
     key: Key
+    header: dict[str, Any]
+
+    def claims(self) -> dict[str, Any]:
+        """The claims, parsed afresh: nothing a caller changes reaches the cache."""
+        claims: dict[str, Any] = orjson.loads(self.payload)
+        return claims
 
 
 class VerifiedTokenCache:
@@ -29,6 +37,8 @@ class VerifiedTokenCache:
     ``exp`` (plus leeway), ``iat + max_age`` and the cache TTL; the owner checks
     it on every hit. Revocation is not cached: the ``Verifier`` asks on every call.
     One cache serves one ``Verifier`` (its policy is part of what was checked).
+    It keeps the payload bytes, not the claims, so every hit hands out new objects:
+    a caller changing nested claims cannot change what the next request sees.
     """
 
     __slots__ = ("_entries", "_owner", "max_size", "ttl")
@@ -77,13 +87,28 @@ class VerifiedTokenCache:
         return entry
 
     def put(
-        self, token: str | bytes, claims: dict[str, Any], deadline: float, key: Key, now: float
+        self,
+        token: str | bytes,
+        payload: bytes,
+        deadline: float,
+        key: Key,
+        now: float,
+        header: dict[str, Any],
     ) -> None:
-        """Remember a token verified at ``now`` that passes its checks until ``deadline``."""
+        """Remember a token verified at ``now`` that passes its checks until ``deadline``.
+
+        Args:
+            token: the whole token.
+            payload: its verified payload bytes (JSON claims).
+            deadline: when its time checks stop passing.
+            key: the key that verified it.
+            now: the verification time.
+            header: its protected header (a key resolver is asked again on a hit).
+        """
         entries = self._entries
         if token not in entries and len(entries) >= self.max_size:
             del entries[next(iter(entries))]
-        entries[token] = CachedToken(dict(claims), min(deadline, now + self.ttl), key)
+        entries[token] = CachedToken(payload, min(deadline, now + self.ttl), key, header)
 
     def discard(self, token: str | bytes) -> None:
         """Forget one token (e.g. it was just revoked)."""

@@ -17,11 +17,15 @@ from gatepass.errors import (
     MissingClaimError,
 )
 
+from ._echo import echo
 from .durations import Duration, to_seconds
 
 __all__ = ["ClaimPolicy"]
 
 _ABSENT: Any = object()
+# NumericDate (RFC 7519 §2) is seconds since 1970; past 9999-12-31T23:59:59Z no
+# datetime can show it, and no honest token lives that long (1e308 is a trick).
+MAX_NUMERIC_DATE = 253_402_300_799
 
 
 def _names(value: str | Sequence[str] | None, what: str) -> frozenset[str] | None:
@@ -36,7 +40,11 @@ def _names(value: str | Sequence[str] | None, what: str) -> frozenset[str] | Non
 
 
 def _when(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        # Only for a moment computed past the calendar (iat + a huge max_age).
+        return datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +112,10 @@ class ClaimPolicy:
         deadline = float("inf")
         exp = claims.get("exp", _ABSENT)
         if exp is not _ABSENT:
-            if type(exp) is not int and type(exp) is not float:
-                _not_number(exp, "exp")
+            if (type(exp) is not int and type(exp) is not float) or not (
+                0 <= exp <= MAX_NUMERIC_DATE
+            ):
+                _not_numeric_date(exp, "exp")
             # RFC 7519 §4.1.4: valid only before exp.
             if now >= exp + leeway:
                 raise ExpiredTokenError(
@@ -114,8 +124,10 @@ class ClaimPolicy:
             deadline = exp + leeway
         nbf = claims.get("nbf", _ABSENT)
         if nbf is not _ABSENT:
-            if type(nbf) is not int and type(nbf) is not float:
-                _not_number(nbf, "nbf")
+            if (type(nbf) is not int and type(nbf) is not float) or not (
+                0 <= nbf <= MAX_NUMERIC_DATE
+            ):
+                _not_numeric_date(nbf, "nbf")
             if nbf > now + leeway:
                 raise ImmatureTokenError(
                     f"The token is not valid before {_when(nbf).isoformat()}.",
@@ -123,8 +135,10 @@ class ClaimPolicy:
                 )
         iat = claims.get("iat", _ABSENT)
         if iat is not _ABSENT:
-            if type(iat) is not int and type(iat) is not float:
-                _not_number(iat, "iat")
+            if (type(iat) is not int and type(iat) is not float) or not (
+                0 <= iat <= MAX_NUMERIC_DATE
+            ):
+                _not_numeric_date(iat, "iat")
             if iat > now + leeway:
                 raise ImmatureTokenError(
                     "The token was issued in the future; check the clocks.", not_before=_when(iat)
@@ -147,14 +161,19 @@ class ClaimPolicy:
             iss = claims.get("iss")
             if iss is None:
                 raise MissingClaimError(claim="iss")
+            if type(iss) is not str:
+                # StringOrURI (RFC 7519 §4.1.1); a list is no issuer (and unhashable).
+                raise InvalidIssuerError("The token 'iss' must be a string.")
             if iss not in self.issuer:
-                raise InvalidIssuerError(f"The token issuer {iss!r} is not accepted here.")
+                raise InvalidIssuerError(f"The token issuer {echo(iss)} is not accepted here.")
         if self.subject is not None:
             sub = claims.get("sub")
             if sub is None:
                 raise MissingClaimError(claim="sub")
+            if type(sub) is not str:
+                raise InvalidSubjectError("The token 'sub' must be a string (RFC 7519 §4.1.2).")
             if sub != self.subject:
-                raise InvalidSubjectError(f"The token subject {sub!r} is not the expected one.")
+                raise InvalidSubjectError(f"The token subject {echo(sub)} is not the expected one.")
         if self.jwt_id is not None and claims.get("jti") != self.jwt_id:
             raise ClaimError("The token 'jti' is not the expected one.")
         return deadline
@@ -177,9 +196,16 @@ class ClaimPolicy:
                 return
         else:
             raise InvalidAudienceError("The token 'aud' must be a string or a list of strings.")
-        raise InvalidAudienceError(f"The token is meant for {aud!r}, not this audience.")
+        raise InvalidAudienceError(f"The token is meant for {echo(aud)}, not this audience.")
 
 
-def _not_number(value: object, name: str) -> None:
-    # NumericDate is a JSON number (RFC 7519 §2); "123" and true are not.
-    raise ClaimError(f"The '{name}' claim must be a number of seconds, not {type(value).__name__}.")
+def _not_numeric_date(value: object, name: str) -> None:
+    # NumericDate is a JSON number (RFC 7519 §2); "123" and true are not, and it
+    # must fall between 1970 and the end of 9999 to mean a moment at all.
+    if type(value) is not int and type(value) is not float:
+        raise ClaimError(
+            f"The '{name}' claim must be a number of seconds, not {type(value).__name__}."
+        )
+    raise ClaimError(
+        f"The '{name}' claim is not a NumericDate between 0 and {MAX_NUMERIC_DATE} (1970 to 9999)."
+    )

@@ -18,6 +18,7 @@ from gatepass.errors import (
     UnsupportedAlgorithmError,
 )
 
+from ._echo import echo
 from ._encoding import PADDING, TAILS, TO_STRICT, b64decode, b64encode, loads_object
 from .algorithms import ALGORITHMS
 from .keys import Key
@@ -29,6 +30,9 @@ __all__ = ["UnverifiedToken", "decode_unverified", "sign_jws", "verify_jws"]
 # lets anyone sign (RFC 8725 §3.10, CVE-2018-0114). gatepass picks keys itself.
 FORBIDDEN_HEADERS: Final = frozenset({"jku", "jwk", "x5u", "x5c"})
 MAX_TOKEN_BYTES: Final = 16 * 1024
+# A real protected header is a few hundred bytes (alg, kid, typ); the cap bounds the
+# work done on unauthenticated input before the signature check (CWE-400).
+MAX_HEADER_BYTES: Final = 4 * 1024
 
 
 _a2b = binascii.a2b_base64
@@ -104,9 +108,12 @@ def parse_header(header_b64: bytes) -> dict[str, Any]:
         The header.
 
     Raises:
-        MalformedTokenError: bad JSON, duplicate names, forbidden or critical headers.
+        MalformedTokenError: too long, bad JSON, duplicate names, forbidden or
+            critical headers.
         UnsupportedAlgorithmError: ``alg`` is ``none`` or not a known JWS algorithm.
     """
+    if len(header_b64) > MAX_HEADER_BYTES:
+        raise MalformedTokenError(f"The token header is longer than {MAX_HEADER_BYTES} characters.")
     header = loads_object(b64decode(header_b64), "header")
     alg = header.get("alg")
     if type(alg) is not str:
@@ -115,7 +122,7 @@ def parse_header(header_b64: bytes) -> dict[str, Any]:
         if alg.lower() == "none":
             # Unsigned tokens are never accepted, whatever the case (RFC 8725 §3.2).
             raise UnsupportedAlgorithmError("Unsigned tokens (alg 'none') are never accepted.")
-        raise UnsupportedAlgorithmError(f"The token algorithm {alg!r} is not supported.")
+        raise UnsupportedAlgorithmError(f"The token algorithm {echo(alg)} is not supported.")
     if len(header) > 1:
         _check_extra_members(header)
     return header
@@ -148,7 +155,7 @@ def check_algorithm(header: dict[str, Any], key: Key) -> None:
     """
     if header["alg"] != key.algorithm:
         raise KeyMismatchError(
-            f"The token is signed with {header['alg']} but key {key.kid!r} is for "
+            f"The token is signed with {header['alg']} but key {echo(key.kid)} is for "
             f"{key.algorithm}; the key decides the algorithm."
         )
 

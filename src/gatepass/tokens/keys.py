@@ -13,8 +13,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from gatepass.errors import InvalidKeyError
 
+from ._confusion import is_asymmetric_key
 from ._encoding import b64encode
 from ._jwk import (
+    check_ed25519_public,
     check_hmac_secret,
     check_rsa_public,
     check_usage,
@@ -37,11 +39,6 @@ from .algorithms import (
 )
 
 __all__ = ["Key"]
-
-# Text that is an asymmetric key, never an HMAC secret: using a public key as an
-# HMAC secret is the RS/HS confusion attack (RFC 8725 §2.1, CVE-2015-9235,
-# CVE-2022-29217).
-_NOT_SECRETS = (b"-----BEGIN", b"ssh-rsa", b"ssh-ed25519", b"ecdsa-sha2-")
 
 
 class Key:
@@ -132,9 +129,13 @@ class Key:
                 f"from_secret makes HMAC keys (HS256/HS384/HS512), not {algorithm}; "
                 "use Key.from_pem or Key.from_jwk for asymmetric keys."
             )
-        raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
-        stripped = raw.lstrip()
-        if stripped.startswith(_NOT_SECRETS) or (stripped[:1] == b"{" and b'"kty"' in raw):
+        try:
+            raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+        except UnicodeEncodeError:
+            raise InvalidKeyError("The secret text is not valid Unicode.") from None
+        # Public key text as an HMAC secret is the RS/HS confusion attack: searched
+        # anywhere and tried as DER, as PyJWT's CVE-2022-29217 fix does (RFC 8725 §2.1).
+        if is_asymmetric_key(raw):
             raise InvalidKeyError(
                 "This secret is an asymmetric key; load it with Key.from_pem or "
                 "Key.from_jwk (RFC 8725 §2.1: key confusion)."
@@ -165,7 +166,10 @@ class Key:
         Raises:
             InvalidKeyError: not a PEM key, an unsupported key type, or a mismatch.
         """
-        data = pem.encode("ascii") if isinstance(pem, str) else pem
+        try:
+            data = pem.removeprefix("\ufeff").encode("ascii") if isinstance(pem, str) else pem
+        except UnicodeEncodeError:
+            raise InvalidKeyError("A PEM key is ASCII text.") from None
         material: Any
         try:
             if b"PRIVATE KEY" in data:
@@ -289,6 +293,9 @@ def _check_fits(material: KeyMaterial, algorithm: Algorithm) -> None:
         return
     if kind == "EdDSA":
         ok = isinstance(material, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey)
+        if isinstance(material, ed25519.Ed25519PublicKey):
+            # Every import path (JWK, PEM, a key object) passes here (RFC 8032 §5.1.3).
+            check_ed25519_public(material.public_bytes_raw())
     elif kind == "ES":
         ok = isinstance(material, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey)
         if ok:

@@ -7,6 +7,7 @@ from typing import Any
 
 from gatepass.errors import InvalidKeyError, UnknownKeyError
 
+from ._echo import echo
 from .algorithms import Algorithm
 from .keys import Key
 
@@ -171,7 +172,7 @@ class KeySet:
             raise UnknownKeyError("The token has no 'kid' and the key set has several keys.")
         key = self._keys.get(kid)
         if key is None:
-            raise UnknownKeyError(f"No key with kid {kid!r} is known.")
+            raise UnknownKeyError(f"No key with kid {echo(kid)} is known.")
         return key
 
     def find(self, kid: str | None) -> Key | None:

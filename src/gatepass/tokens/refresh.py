@@ -5,7 +5,9 @@ only as its SHA-256 hash, so a leaked table yields no usable token (OWASP ASVS 3
 a slow hash adds nothing against 256 random bits). Each use spends the token and
 returns a new one of the same family; presenting a spent token means two parties hold
 it, so the whole family and every access token issued from it are revoked
-(RFC 9700 §4.14.2, refresh token rotation).
+(RFC 9700 §4.14.2, refresh token rotation). A family also has an absolute lifetime
+counted from the login: however often it is used, it ends, and the user signs in again
+(RFC 9700 §4.14.2, "refresh token expiration").
 """
 
 from __future__ import annotations
@@ -16,9 +18,15 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from gatepass.errors import ConfigurationError, RevokedTokenError, TokenError, WrongTokenTypeError
+from gatepass.errors import (
+    ConfigurationError,
+    ExpiredTokenError,
+    RevokedTokenError,
+    TokenError,
+    WrongTokenTypeError,
+)
 from gatepass.tokens.revocation import RevocationList
 from gatepass.tokens.stores.base import Clock, RefreshRecord, RefreshStore
 
@@ -31,6 +39,7 @@ __all__ = [
 ]
 
 _MAX_TOKEN_LENGTH = 256
+_UNKNOWN = "The refresh token is unknown or has expired."
 
 
 def new_refresh_token() -> str:
@@ -63,6 +72,12 @@ def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _could_be_issued(token: str) -> bool:
+    # Issued tokens are short ASCII (base64url); other text, a lone surrogate that
+    # cannot even be encoded included, is simply not one of ours: never a 500.
+    return bool(token) and len(token) <= _MAX_TOKEN_LENGTH and token.isascii()
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedRefreshToken:
     """A refresh token to hand to the client once, with the record the store kept."""
@@ -78,12 +93,14 @@ class RefreshTokenService:
         store: where records live (memory, SQLite or Redis).
         revocations: the revocation list shared with access-token verification.
         lifetime: how long each refresh token is usable (default 14 days).
+        max_family_lifetime: how long a family lasts from its login, however often
+            it is rotated (default 30 days); no token outlives it.
         clock: seconds since the epoch; defaults to ``time.time``.
         token_factory: makes token text; defaults to :func:`new_refresh_token`.
         family_id_factory: makes family ids; defaults to :func:`new_family_id`.
 
     Raises:
-        ConfigurationError: ``lifetime`` is not positive.
+        ConfigurationError: ``lifetime`` or ``max_family_lifetime`` is not positive.
     """
 
     def __init__(
@@ -92,12 +109,16 @@ class RefreshTokenService:
         revocations: RevocationList,
         *,
         lifetime: timedelta = timedelta(days=14),
+        max_family_lifetime: timedelta = timedelta(days=30),
         clock: Clock = time.time,
         token_factory: Callable[[], str] = new_refresh_token,
         family_id_factory: Callable[[], str] = new_family_id,
     ) -> None:
         if lifetime <= timedelta(0):
             raise ConfigurationError("The refresh token lifetime must be a positive timedelta.")
+        if max_family_lifetime <= timedelta(0):
+            raise ConfigurationError("max_family_lifetime must be a positive timedelta.")
+        self._family_lifetime = math.ceil(max_family_lifetime.total_seconds())
         self._store = store
         self._revocations = revocations
         self._lifetime = math.ceil(lifetime.total_seconds())
@@ -144,13 +165,14 @@ class RefreshTokenService:
         Raises:
             WrongTokenTypeError: a JWT was presented where a refresh token is expected.
             TokenError: the token is unknown or expired.
+            ExpiredTokenError: its family is older than ``max_family_lifetime``.
             RevokedTokenError: the token was already spent or belongs to another client
                 (its family is now revoked), or its family was revoked.
             StoreUnavailableError: a store cannot be reached (fail closed).
         """
         result = await self._store.spend(self._lookup_key(token))
         if result.record is None:
-            raise TokenError("The refresh token is unknown or has expired.")
+            raise TokenError(_UNKNOWN)
         record = result.record
         if result.status == "reused":
             # Two parties hold this family: revoke all of it (RFC 9700 §4.14.2).
@@ -163,6 +185,14 @@ class RefreshTokenService:
             raise RevokedTokenError("The refresh token was issued to another client.")
         if await self._revocations.is_family_revoked(record):
             raise RevokedTokenError("The refresh token's session has been revoked.")
+        family_deadline = record.family_issued_at + self._family_lifetime
+        if math.floor(self._clock()) >= family_deadline:
+            # Absolute lifetime from the login (RFC 9700 §4.14.2): a stolen family
+            # cannot be kept alive forever by rotating it.
+            raise ExpiredTokenError(
+                "The session has reached its maximum lifetime; sign in again.",
+                expired_at=datetime.fromtimestamp(family_deadline, UTC),
+            )
         return await self._add(
             family_id=record.family_id,
             subject=record.subject,
@@ -181,17 +211,21 @@ class RefreshTokenService:
             WrongTokenTypeError: a JWT was presented where a refresh token is expected.
             StoreUnavailableError: a store cannot be reached.
         """
+        if type(token) is str and token.count(".") != 2 and not _could_be_issued(token):
+            return  # RFC 7009 §2.2: an invalid token is no error for revocation
         result = await self._store.spend(self._lookup_key(token))
         if result.record is not None:
             await self._revocations.revoke_family(result.record.family_id)
 
     def _lookup_key(self, token: str) -> str:
+        if type(token) is not str:
+            raise TokenError(_UNKNOWN)
         if token.count(".") == 2:
             # Explicit typing: an access JWT is never accepted as a refresh token
             # (RFC 8725 §3.11).
             raise WrongTokenTypeError("An access token was presented as a refresh token.")
-        if not token or len(token) > _MAX_TOKEN_LENGTH:
-            raise TokenError("The refresh token is unknown or has expired.")
+        if not _could_be_issued(token):
+            raise TokenError(_UNKNOWN)
         return hash_refresh_token(token)
 
     async def _add(
@@ -212,7 +246,8 @@ class RefreshTokenService:
             client_id=client_id,
             scope=scope,
             issued_at=now,
-            expires_at=now + self._lifetime,
+            # No token outlives its family (RFC 9700 §4.14.2).
+            expires_at=min(now + self._lifetime, family_issued_at + self._family_lifetime),
             family_issued_at=family_issued_at,
         )
         await self._store.add(record)

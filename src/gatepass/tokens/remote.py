@@ -22,6 +22,7 @@ import orjson
 
 from gatepass.errors import InvalidKeyError, KeySetUnavailableError, UnknownKeyError
 
+from ._echo import echo
 from .algorithms import Algorithm
 from .durations import Duration, to_seconds
 from .keys import Key
@@ -125,7 +126,7 @@ class RemoteKeySet:
             key = self._keys.find(kid)
             if key is not None:
                 return key
-        raise UnknownKeyError(f"The issuer at {self.url} has no key with kid {kid!r}.")
+        raise UnknownKeyError(f"The issuer at {self.url} has no key with kid {echo(kid)}.")
 
     def find_cached(self, kid: str | None) -> Key | None:
         """The cached key with this ``kid``, without any I/O."""

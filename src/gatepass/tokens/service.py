@@ -75,6 +75,8 @@ class TokenService:
         revocation_store: where revocations live (shared with every verifier).
         access_ttl: access-token lifetime (default 15 minutes).
         refresh_ttl: refresh-token lifetime (default 14 days).
+        max_family_lifetime: how long one login's refresh family lasts, however
+            often it is rotated (default 30 days; RFC 9700 §4.14.2).
         cache: an optional ``VerifiedTokenCache`` for :meth:`verify`.
         clock: seconds since the epoch; defaults to ``time.time``.
         jti_factory: makes ``jti`` values; defaults to :func:`new_token_id`.
@@ -94,6 +96,7 @@ class TokenService:
         revocation_store: RevocationStore,
         access_ttl: timedelta = timedelta(minutes=15),
         refresh_ttl: timedelta = timedelta(days=14),
+        max_family_lifetime: timedelta = timedelta(days=30),
         cache: VerifiedTokenCache | None = None,
         clock: Clock = time.time,
         jti_factory: Callable[[], str] = new_token_id,
@@ -115,7 +118,12 @@ class TokenService:
         )
         extra = {} if refresh_token_factory is None else {"token_factory": refresh_token_factory}
         self.refresh_tokens = RefreshTokenService(
-            refresh_store, self.revocations, lifetime=refresh_ttl, clock=clock, **extra
+            refresh_store,
+            self.revocations,
+            lifetime=refresh_ttl,
+            max_family_lifetime=max_family_lifetime,
+            clock=clock,
+            **extra,
         )
         # Explicit typing (RFC 8725 §3.11, RFC 9068 §4): only at+jwt is an access token.
         self.verifier = Verifier(

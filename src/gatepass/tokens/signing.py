@@ -12,7 +12,7 @@ import orjson
 
 from gatepass.errors import ConfigurationError, InvalidKeyError
 
-from .algorithms import Algorithm
+from .algorithms import ALGORITHMS, Algorithm, family
 from .durations import Duration, to_seconds
 from .jws import sign_jws
 from .keys import Key
@@ -24,13 +24,38 @@ __all__ = ["sign", "verify"]
 _TIME_CLAIMS = ("exp", "nbf", "iat")
 
 
+def _key_from_text(key: str | bytes, algorithm: Algorithm) -> Key:
+    # The caller names the algorithm, so the text is read as what it must be: a
+    # shared secret for HS*, a PEM key otherwise; never guessed from the text.
+    if algorithm not in ALGORITHMS:
+        raise InvalidKeyError(f"{algorithm!r} is not supported; use one of {sorted(ALGORITHMS)}.")
+    if family(algorithm) == "HS":
+        return Key.from_secret(key, algorithm=algorithm)
+    return Key.from_pem(key, algorithm=algorithm)
+
+
+def _text_key_algorithm(
+    algorithm: Algorithm | None, algorithms: Collection[Algorithm] | None
+) -> Algorithm:
+    if algorithm is not None:
+        return algorithm
+    if algorithms is not None and len(set(algorithms)) == 1:
+        return next(iter(algorithms))
+    # RFC 8725 §2.1, CVE-2022-29217: text could be a shared secret or a public key;
+    # choosing for the caller is what the key-confusion attack exploits.
+    raise ConfigurationError(
+        'verify(token, text_or_bytes) needs algorithm= (e.g. algorithm="HS256" for a '
+        'shared secret, "RS256" for a PEM public key), or pass a Key.'
+    )
+
+
 def _signing_key(key: Key | KeySet | str | bytes, algorithm: Algorithm) -> Key:
     if isinstance(key, Key):
         return key
     if isinstance(key, KeySet):
         return key.current
     if isinstance(key, str | bytes):
-        return Key.from_secret(key, algorithm=algorithm)
+        return _key_from_text(key, algorithm)
     raise InvalidKeyError(f"Cannot sign with a {type(key).__name__}; pass a Key or KeySet.")
 
 
@@ -55,7 +80,8 @@ def sign(
         payload: the claims (a mapping with string keys); ``datetime`` values of
             ``exp``/``nbf``/``iat`` become epoch seconds.
         key: a ``Key`` (private, or an HMAC secret), a ``KeySet`` (its current key
-            signs), or a shared secret as text/bytes (an HMAC key, ``algorithm``).
+            signs), or text/bytes: a shared secret for ``HS*`` (the default
+            ``algorithm``), a PEM private key for the others.
         expires_in: lifetime, ``"1h"`` by default (``"15m"``, ``3600``,
             ``timedelta``); ``None`` for no ``exp``.
         not_before: delay before the token is valid (sets ``nbf``).
@@ -66,7 +92,8 @@ def sign(
         issued_at: set ``iat`` to now (default).
         headers: extra protected header members (``typ``...; ``alg``/``kid`` come
             from the key).
-        algorithm: only for a text/bytes secret: ``HS256``/``HS384``/``HS512``.
+        algorithm: only for a text/bytes key: ``HS256`` (default), ``HS384``,
+            ``HS512``, or an asymmetric algorithm for a PEM private key.
         clock: epoch seconds.
 
     Returns:
@@ -132,7 +159,7 @@ def verify(
     require: Sequence[str] = ("exp",),
     algorithms: Collection[Algorithm] | None = None,
     typ: str | None = None,
-    algorithm: Algorithm = "HS256",
+    algorithm: Algorithm | None = None,
     clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     """Verify a JWT and return its claims, as ``jsonwebtoken.verify`` / ``jwt.decode`` do.
@@ -143,7 +170,8 @@ def verify(
     Args:
         token: the compact JWT.
         key_or_keyset: a ``Key``, a ``KeySet`` (by ``kid``), a sync resolver
-            ``(header, request) -> Key``, or a shared secret as text/bytes.
+            ``(header, request) -> Key``, or text/bytes with ``algorithm=``: a
+            shared secret for ``HS*``, a PEM public key for the others.
         audience: accepted ``aud`` value(s).
         issuer: accepted ``iss`` value(s).
         subject: the required ``sub``.
@@ -153,7 +181,8 @@ def verify(
         require: claims that must be present.
         algorithms: allow-list on top of the key's pinned algorithm.
         typ: the required header ``typ``.
-        algorithm: only for a text/bytes secret.
+        algorithm: required with a text/bytes key (or a one-entry ``algorithms``),
+            so text is never guessed to be a secret (RFC 8725 §2.1).
         clock: epoch seconds.
 
     Returns:
@@ -165,10 +194,12 @@ def verify(
             ``BadSignatureError``, ``ExpiredTokenError``, ``ImmatureTokenError``,
             ``MissingClaimError``, ``InvalidAudienceError``, ``InvalidIssuerError``,
             ``InvalidSubjectError``, ``WrongTokenTypeError``).
-        InvalidKeyError: the secret is too short or is a public key.
+        InvalidKeyError: the secret is too short or is an asymmetric key, or the
+            PEM key does not load or fit ``algorithm``.
+        ConfigurationError: text/bytes key without ``algorithm=``.
     """
     keys = (
-        Key.from_secret(key_or_keyset, algorithm=algorithm)
+        _key_from_text(key_or_keyset, _text_key_algorithm(algorithm, algorithms))
         if isinstance(key_or_keyset, str | bytes)
         else key_or_keyset
     )

@@ -18,9 +18,10 @@ from gatepass.errors import (
     WrongTokenTypeError,
 )
 
+from ._echo import echo
 from ._encoding import loads_object
 from .algorithms import ALGORITHMS, Algorithm
-from .cache import VerifiedTokenCache
+from .cache import CachedToken, VerifiedTokenCache
 from .claims import ClaimPolicy
 from .durations import Duration
 from .jws import check_algorithm, parse_header, split
@@ -148,7 +149,8 @@ class Verifier:
             token: the compact JWT.
 
         Returns:
-            The claims (a fresh dict the caller may change).
+            The claims (new objects on every call, nested ones included: the caller
+            may change them).
 
         Raises:
             TokenError: any subclass, naming what is wrong (malformed, algorithm,
@@ -161,10 +163,11 @@ class Verifier:
         if cache is not None:
             now = self._clock()
             hit = cache.get(token, now)
-            if hit is not None and self._still_trusted(hit.key):
+            if hit is not None and (self._key is hit.key or self._still_trusted(hit)):
+                claims = hit.claims()
                 if self._revocation is not None:
-                    self._revoked_sync(hit.claims, token)
-                return dict(hit.claims)
+                    self._revoked_sync(claims, token)
+                return claims
         # The hot path, kept flat: every call here costs on each request.
         header_b64, payload, signing_input, signature = split(token)
         header = self._headers.get(header_b64) or self._header(header_b64)
@@ -178,7 +181,7 @@ class Verifier:
         if self._revocation is not None:
             self._revoked_sync(claims, token)
         if cache is not None:
-            cache.put(token, claims, deadline, key, now)
+            cache.put(token, payload, deadline, key, now, header)
         return claims
 
     async def verify_async(self, token: str | bytes, request: Any = None) -> dict[str, Any]:
@@ -200,9 +203,12 @@ class Verifier:
         if cache is not None:
             now = self._clock()
             hit = cache.get(token, now)
-            if hit is not None and self._still_trusted(hit.key):
-                await self._revoked_async(hit.claims, token)
-                return dict(hit.claims)
+            if hit is not None and (
+                self._key is hit.key or await self._still_trusted_async(hit, request)
+            ):
+                claims = hit.claims()
+                await self._revoked_async(claims, token)
+                return claims
         parts = split(token)
         header = self._headers.get(parts[0]) or self._header(parts[0])
         keys = self._keys
@@ -217,7 +223,7 @@ class Verifier:
         claims, deadline = self._finish(header, key, parts)
         await self._revoked_async(claims, token)
         if cache is not None:
-            cache.put(token, claims, deadline, key, now)
+            cache.put(token, parts[1], deadline, key, now, header)
         return claims
 
     def _header(self, header_b64: bytes) -> dict[str, Any]:
@@ -231,7 +237,7 @@ class Verifier:
                 )
             if self._typ is not None and _media_type(header.get("typ", "")) != self._typ:
                 raise WrongTokenTypeError(
-                    f"Expected a token of typ {self._typ!r}, got {header.get('typ')!r}."
+                    f"Expected a token of typ {self._typ!r}, got {echo(header.get('typ'))}."
                 )
             if len(self._headers) >= _HEADER_MEMO_SIZE:
                 self._headers.clear()
@@ -245,7 +251,7 @@ class Verifier:
         if isinstance(keys, KeySet):
             key = keys.find(header.get("kid"))
             if key is None:
-                raise UnknownKeyError(f"No key with kid {header.get('kid')!r} is known.")
+                raise UnknownKeyError(f"No key with kid {echo(header.get('kid'))} is known.")
             return key
         if isinstance(keys, RemoteKeySet):
             raise ConfigurationError("A RemoteKeySet needs await verifier.verify_async(token).")
@@ -268,12 +274,26 @@ class Verifier:
         deadline = self._policy.check(claims, self._clock())
         return claims, deadline
 
-    def _still_trusted(self, key: Key) -> bool:
+    def _still_trusted(self, hit: CachedToken) -> bool:
         keys = self._keys
         if isinstance(keys, KeySet | RemoteKeySet):
             # A retired or remotely removed key stops serving cached tokens too.
-            return keys.holds(key)
-        return True
+            return keys.holds(hit.key)
+        if isinstance(keys, Key):
+            return keys is hit.key
+        # A resolver may pick another key for this request (another tenant, a
+        # rotation): ask it again and serve the hit only for the same key, or the
+        # cache would skip the check that key makes (RFC 8725 §3.1, §2.8).
+        return _same_key(self._resolve_sync(hit.header), hit.key)
+
+    async def _still_trusted_async(self, hit: CachedToken, request: Any) -> bool:
+        keys = self._keys
+        if isinstance(keys, Key | KeySet | RemoteKeySet):
+            return self._still_trusted(hit)
+        found = keys(dict(hit.header), request)  # see _still_trusted
+        key = await found if inspect.isawaitable(found) else found
+        _check_resolved(key)
+        return _same_key(key, hit.key)
 
     def _revoked_sync(self, claims: dict[str, Any], token: str | bytes) -> None:
         if self._async_revocation:
@@ -311,6 +331,15 @@ class Verifier:
             if self.cache is not None:
                 self.cache.discard(token)
             raise RevokedTokenError()
+
+
+def _same_key(found: Key, cached: Key) -> bool:
+    # The same object, or a key rebuilt from the same material for the same algorithm.
+    return found is cached or (
+        found.algorithm == cached.algorithm
+        and found.kid == cached.kid
+        and found.thumbprint() == cached.thumbprint()
+    )
 
 
 def _check_resolved(key: object) -> None:

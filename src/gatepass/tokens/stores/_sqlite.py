@@ -12,7 +12,8 @@ from typing import Self
 
 import aiosqlite
 
-from gatepass.errors import ConfigurationError, StoreUnavailableError
+from gatepass.errors import ConfigurationError
+from gatepass.tokens.stores._errors import unavailable
 
 Params = Sequence[str | int | float | None]
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -33,14 +34,14 @@ class Database:
             async with db.execute(sql, params) as cursor:
                 return await cursor.fetchone()
         except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"The SQLite token store failed: {exc}") from exc
+            raise unavailable("SQLite", exc) from exc
 
     async def execute(self, sql: str, params: Params = ()) -> None:
         db = await self._connect()
         try:
             await db.execute(sql, params)
         except sqlite3.Error as exc:
-            raise StoreUnavailableError(f"The SQLite token store failed: {exc}") from exc
+            raise unavailable("SQLite", exc) from exc
 
     async def close(self) -> None:
         if self._db is not None:
@@ -57,9 +58,7 @@ class Database:
                     # finishing after the caller, which may outlive the event loop.
                     await asyncio.to_thread(_probe, self._path)
                 except sqlite3.Error as exc:
-                    raise StoreUnavailableError(
-                        f"The SQLite token store at {self._path} cannot be opened: {exc}"
-                    ) from exc
+                    raise unavailable("SQLite", exc) from exc
                 # isolation_level=None: autocommit, every statement is its own transaction.
                 db = await aiosqlite.connect(self._path, isolation_level=None)
                 try:
@@ -69,9 +68,7 @@ class Database:
                         await db.execute(statement)
                 except sqlite3.Error as exc:
                     await db.close()
-                    raise StoreUnavailableError(
-                        f"The SQLite token store at {self._path} cannot be opened: {exc}"
-                    ) from exc
+                    raise unavailable("SQLite", exc) from exc
                 self._db = db
             return self._db
 

@@ -17,7 +17,7 @@ from typing import TypeVar
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gatepass.errors import StoreUnavailableError
+from gatepass.tokens.stores._errors import unavailable
 from gatepass.tokens.stores.base import Clock, RefreshRecord, SpendResult
 
 __all__ = ["RedisRefreshStore", "RedisRevocationStore"]
@@ -54,7 +54,7 @@ async def _call(operation: Callable[[], Awaitable[T]]) -> T:
     try:
         return await operation()
     except (RedisError, OSError) as exc:
-        raise StoreUnavailableError(f"The Redis token store failed: {exc}") from exc
+        raise unavailable("Redis", exc) from exc
 
 
 class RedisRefreshStore:
