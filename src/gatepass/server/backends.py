@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 # A health check that waits longer than this counts the store as down.
 HEALTH_TIMEOUT = 2.0
+# Connections one process keeps to Redis; more concurrent requests queue for one.
+REDIS_POOL_SIZE = 64
 _PROBE = "healthz-probe"
 
 
@@ -64,7 +66,7 @@ class Backends:
         """
         users = SQLUserStore(settings.effective_database_url)
         if settings.redis_url:
-            from redis.asyncio import Redis
+            from redis.asyncio import BlockingConnectionPool, Redis
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
 
@@ -72,13 +74,16 @@ class Backends:
             from gatepass.tokens.stores import RedisRefreshStore, RedisRevocationStore
 
             # Short timeouts and one immediate retry: an outage answers 503 at once,
-            # a restarted Redis is reconnected by the next request.
-            client: Redis = Redis.from_url(
+            # a restarted Redis is reconnected by the next request. A burst larger than
+            # the pool waits for a free connection instead of failing at once.
+            pool = BlockingConnectionPool.from_url(
                 settings.redis_url,
+                max_connections=REDIS_POOL_SIZE,
+                timeout=HEALTH_TIMEOUT,
                 socket_timeout=HEALTH_TIMEOUT,
                 socket_connect_timeout=HEALTH_TIMEOUT,
-                retry=Retry(NoBackoff(), 1),
             )
+            client: Redis = Redis(connection_pool=pool, retry=Retry(NoBackoff(), 1))
             prefix = settings.redis_prefix
             return cls(
                 users=users,
@@ -140,7 +145,7 @@ class Backends:
             if close is not None:
                 await close()
         if self.redis is not None:
-            await self.redis.aclose()
+            await self.redis.aclose(close_connection_pool=True)
 
     async def check(self) -> dict[str, str]:
         """Ask every store one cheap question.

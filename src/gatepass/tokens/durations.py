@@ -55,14 +55,14 @@ def parse_duration(value: Duration) -> timedelta:
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise DurationError(f"{value!r} is not a finite number of seconds.")
-        return timedelta(seconds=value)
+        return _seconds(value, value)
     if isinstance(value, str):
         match = _TEXT.fullmatch(value.strip())
         if match is not None:
             number, unit = match.groups()
             seconds = _UNITS.get(unit.lower() or "s")
             if seconds is not None:
-                return timedelta(seconds=float(number) * seconds)
+                return _seconds(float(number) * seconds, value)
         raise DurationError(
             f"{value!r} is not a duration; write a number and a unit such as "
             "'30s', '15m', '1h', '7d', '2 days' or a number of seconds."
@@ -71,6 +71,14 @@ def parse_duration(value: Duration) -> timedelta:
         f"A duration must be a timedelta, a number of seconds or text like '15m', "
         f"not {type(value).__name__}."
     )
+
+
+def _seconds(seconds: float, written: object) -> timedelta:
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        # timedelta stops at 999,999,999 days; anything longer is a mistake, not a TTL.
+        raise DurationError(f"{written!r} is longer than any usable duration.") from None
 
 
 def to_seconds(value: Duration) -> float:

@@ -8,6 +8,7 @@ email is ``UserExistsError`` (409), never a leaked ``IntegrityError``.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -271,9 +272,30 @@ async def _translated() -> AsyncIterator[None]:
     except _UNAVAILABLE as exc:
         raise StoreUnavailableError() from exc
     except DBAPIError as exc:
-        if exc.connection_invalidated:
+        if exc.connection_invalidated or _lost_connection(exc.orig):
             raise StoreUnavailableError() from exc
         raise
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    errors: tuple[type[BaseException], ...] = (OSError, TimeoutError)
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is not None:
+        # SQLSTATE class 08 "connection exception", e.g. a link lost in the handshake.
+        errors += (asyncpg.exceptions.PostgresConnectionError,)
+    return errors
+
+
+def _lost_connection(error: BaseException | None) -> bool:
+    """Whether a driver error (or what caused it) says the database link is gone."""
+    kinds = _connection_errors()
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, kinds):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
