@@ -55,14 +55,14 @@ def parse_duration(value: Duration) -> timedelta:
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise DurationError(f"{value!r} is not a finite number of seconds.")
-        return _seconds(value, value)
+        return _to_timedelta(value, value)
     if isinstance(value, str):
         match = _TEXT.fullmatch(value.strip())
         if match is not None:
             number, unit = match.groups()
             seconds = _UNITS.get(unit.lower() or "s")
             if seconds is not None:
-                return _seconds(float(number) * seconds, value)
+                return _to_timedelta(float(number) * seconds, value)
         raise DurationError(
             f"{value!r} is not a duration; write a number and a unit such as "
             "'30s', '15m', '1h', '7d', '2 days' or a number of seconds."
@@ -73,7 +73,7 @@ def parse_duration(value: Duration) -> timedelta:
     )
 
 
-def _seconds(seconds: float, written: object) -> timedelta:
+def _to_timedelta(seconds: float, written: object) -> timedelta:
     try:
         return timedelta(seconds=seconds)
     except OverflowError:
