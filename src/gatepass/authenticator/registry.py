@@ -117,7 +117,8 @@ class StrategyRegistry:
             elif isinstance(outcome, Pass):
                 continue
             else:
-                if isinstance(outcome, Success):
+                # Most apps register no hook: skip building the call on every request.
+                if isinstance(outcome, Success) and self.hooks.after_authentication:
                     await self.hooks.run(
                         "after_authentication",
                         request=request,
