@@ -1,4 +1,9 @@
-"""Shared fixtures: real service URLs, skipped with a reason unless CI makes them mandatory."""
+"""Shared fixtures: real service URLs, skipped with a reason unless CI makes them mandatory.
+
+``anyio._core._fileio`` is imported here, on the main thread: Starlette's static files
+import it lazily from a worker thread, and CPython 3.11.7 can fail an import compiled in
+a thread while the main thread compiles too ("AST constructor recursion depth mismatch").
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import os
 import socket
 from urllib.parse import urlsplit
 
+import anyio._core._fileio  # noqa: F401
 import pytest
 
 REQUIRE_SERVICES = os.environ.get("GATEPASS_REQUIRE_SERVICES") == "1"

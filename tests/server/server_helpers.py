@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import socket
 from typing import Any
@@ -76,3 +78,32 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+_ACCOUNT_ID = re.compile(r"<dt>Account id</dt><dd><code>([^<]+)</code></dd>")
+
+
+def account_id(page: str) -> str:
+    """The account id shown on the dashboard."""
+    match = _ACCOUNT_ID.search(page)
+    assert match is not None, f"not the dashboard: {page[:300]}"
+    return match.group(1)
+
+
+class EventLog:
+    """A ``logging.Logger`` of its own that keeps the security events it is given."""
+
+    def __init__(self) -> None:
+        self.logger = logging.Logger("gatepass.security.test")
+        self.events: list[dict[str, Any]] = []
+        events = self.events
+
+        class _Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                events.append(json.loads(record.getMessage()))
+
+        self.logger.addHandler(_Keep())
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        """The events called ``name``, in order."""
+        return [event for event in self.events if event["event"] == name]

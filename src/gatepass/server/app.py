@@ -1,7 +1,8 @@
 """The reference auth server: ``create_app()`` builds it from the settings.
 
 Middleware, outermost first: sessions (server-side, signed cookie), CSRF (every form
-post), the session user on ``request.user``. Routes: the HTML pages and the JSON API.
+post), the session user on ``request.user``. Routes: the HTML pages, social login
+(``/auth/{provider}``) and the JSON API.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from gatepass.integrations import AuthMiddleware
 from gatepass.passwords import PasswordHasher
-from gatepass.server import api, errors, pages, rendering
+from gatepass.server import api, errors, pages, rendering, social_pages
 from gatepass.server.backends import Backends
 from gatepass.server.bodysize import BodySizeLimitMiddleware
 from gatepass.server.datadir import session_secret
@@ -67,6 +68,8 @@ def create_app(
         try:
             yield
         finally:
+            if state.social is not None:
+                await state.social.aclose()
             await state.backends.close()
 
     app = FastAPI(
@@ -83,6 +86,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(social_pages.router)
     # Added innermost first: Starlette wraps each new middleware around the last.
     app.add_middleware(AuthMiddleware, authenticator=state.auth)
     app.add_middleware(CSRFWithPages, render=rendering.render_refusal, exempt_paths=CSRF_EXEMPT)

@@ -1,4 +1,4 @@
-"""The HTML pages: log in, register, dashboard with active sessions, log out.
+"""The HTML pages: log in, register, dashboard with sessions and linked sign-ins, log out.
 
 Every form carries a CSRF token (checked by ``CSRFMiddleware``); every page that shows
 an account is sent with ``Cache-Control: no-store`` so the back button after logout
@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from gatepass.errors import (
     InvalidEmailError,
@@ -21,7 +21,6 @@ from gatepass.errors import (
 from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
 from gatepass.security.redirects import safe_next
-from gatepass.server.errors import responses
 from gatepass.server.logging import account_hash
 from gatepass.server.rendering import render, see_other
 from gatepass.server.state import REGISTER_LIMIT, client_address, state_of
@@ -195,7 +194,24 @@ async def dashboard(request: Request, user: PageUser) -> Response:
                 "current": True,
             },
         )
-    return render(request, "dashboard.html", user=user, sessions=rows)
+    social = state_of(request).social
+    links = await social.links(user) if social is not None else []
+    return render(
+        request,
+        "dashboard.html",
+        user=user,
+        sessions=rows,
+        links=[
+            {
+                "provider": link.provider,
+                "title": social.title(link.provider) if social else link.provider,
+                "subject": link.subject,
+                "email": link.email,
+                "since": link.created_at.strftime("%Y-%m-%d"),
+            }
+            for link in links
+        ],
+    )
 
 
 def _device(agent: str) -> str:
@@ -235,11 +251,3 @@ async def logout(request: Request) -> Response:
         state.security.event("logout", channel="form", user_id=user.id)
     flash(request, "info", "You have been logged out.")
     return see_other("/login")
-
-
-@router.get("/auth/{provider}", responses=responses(404))
-@router.get("/auth/{provider}/callback", responses=responses(404))
-async def provider(provider: str) -> Response:
-    """Sign-in through an identity provider: none is configured yet."""
-    body = {"error": "unknown_provider", "message": "No sign-in provider has that name."}
-    return JSONResponse(body, 404)

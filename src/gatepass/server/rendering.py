@@ -42,6 +42,7 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
         allow_registration=state.settings.allow_registration,
         csrf_token=csrf_token(request),
         messages=get_flashed_messages(request),
+        providers=list(state.social.providers.values()) if state.social else [],
     )
     return TEMPLATES.TemplateResponse(
         request, template, context, status_code=status_code, headers=NO_STORE

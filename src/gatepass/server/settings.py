@@ -10,6 +10,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -20,6 +21,11 @@ from pydantic_settings import (
 )
 
 from gatepass.tokens import parse_duration
+
+# Entra ID endpoints that publish an issuer template, not one issuer: an ID token
+# from them cannot pass the exact issuer check (OpenID Connect Core 1.0 §3.1.3.7).
+_MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 Algorithm = Literal[
     "HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
@@ -57,6 +63,20 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8, le=4 * 1024 * 1024)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Social login: a provider is enabled when its client id is set.
+    public_url: str | None = None
+    social_signup: bool | None = None
+    github_client_id: str | None = None
+    github_client_secret: SecretStr | None = None
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    microsoft_client_id: str | None = None
+    microsoft_client_secret: SecretStr | None = None
+    microsoft_tenant: str | None = None
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_name: str = Field(default="OpenID Connect", min_length=1, max_length=60)
 
     @field_validator("access_token_ttl", "refresh_token_ttl", mode="before")
     @classmethod
@@ -85,6 +105,62 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("public_url", "oidc_issuer")
+    @classmethod
+    def _web_origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must have no query or fragment")
+        # OpenID Connect Discovery 1.0 §3 and RFC 9700 §2.6: https, except on loopback
+        # where a developer runs a local provider.
+        if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+            raise ValueError("must use https:// (http:// is accepted only on 127.0.0.1)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _complete_providers(self) -> Settings:
+        for name in ("github", "google", "microsoft", "oidc"):
+            client_id = getattr(self, f"{name}_client_id")
+            secret = getattr(self, f"{name}_client_secret")
+            upper = name.upper()
+            if client_id and secret is None:
+                raise ValueError(
+                    f"GATEPASS_{upper}_CLIENT_ID is set: set GATEPASS_{upper}_CLIENT_SECRET too"
+                )
+            if secret is not None and not client_id:
+                raise ValueError(
+                    f"GATEPASS_{upper}_CLIENT_SECRET is set: set GATEPASS_{upper}_CLIENT_ID too"
+                )
+        if self.microsoft_client_id and not self.microsoft_tenant:
+            raise ValueError(
+                "GATEPASS_MICROSOFT_CLIENT_ID is set: set GATEPASS_MICROSOFT_TENANT to the "
+                "directory (tenant) id"
+            )
+        if self.microsoft_tenant in _MULTI_TENANT:
+            raise ValueError(
+                f"GATEPASS_MICROSOFT_TENANT={self.microsoft_tenant} has no single issuer to "
+                "check ID tokens against: give the directory (tenant) id, or "
+                "9188040d-6c67-4c5b-b112-36a304b66dad for personal Microsoft accounts"
+            )
+        if bool(self.oidc_issuer) != bool(self.oidc_client_id):
+            raise ValueError(
+                "set GATEPASS_OIDC_ISSUER and GATEPASS_OIDC_CLIENT_ID together "
+                "(and GATEPASS_OIDC_CLIENT_SECRET)"
+            )
+        configured = any(
+            getattr(self, f"{name}_client_id") for name in ("github", "google", "microsoft", "oidc")
+        )
+        if configured and self.public_url is None and not self.issuer.startswith("http"):
+            raise ValueError(
+                "a sign-in provider is configured: set GATEPASS_PUBLIC_URL to the server's "
+                "external origin (its callbacks are {origin}/auth/{provider}/callback)"
+            )
+        return self
+
     @model_validator(mode="after")
     def _one_key_source(self) -> Settings:
         if self.jwt_secret is not None and self.signing_key_file is not None:
@@ -99,6 +175,27 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'gatepass.db').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        """The external origin of the server: ``public_url``, else ``issuer``."""
+        return (self.public_url or self.issuer).rstrip("/")
+
+    @property
+    def effective_social_signup(self) -> bool:
+        """Whether a first provider sign-in creates an account (default: registration)."""
+        return self.allow_registration if self.social_signup is None else self.social_signup
+
+    def callback_url(self, provider: str) -> str:
+        """The redirect URI to register at a provider.
+
+        Args:
+            provider: the provider name (``github``, ``google``, ``microsoft``, ``oidc``).
+
+        Returns:
+            ``{public_url}/auth/{provider}/callback``.
+        """
+        return f"{self.effective_public_url}/auth/{provider}/callback"
 
     @classmethod
     def settings_customise_sources(

@@ -14,6 +14,7 @@ from gatepass.server.backends import Backends
 from gatepass.server.keyring import Keyring
 from gatepass.server.logging import SecurityLog
 from gatepass.server.settings import Settings
+from gatepass.server.social import SocialLogin
 from gatepass.strategies import JWTStrategy
 from gatepass.tokens import VerifiedTokenCache
 from gatepass.tokens.service import TokenService
@@ -37,6 +38,7 @@ class ServerState:
     throttle: LoginThrottle
     limiter: RateLimiter
     security: SecurityLog
+    social: SocialLogin | None = None
 
     @classmethod
     def build(
@@ -56,7 +58,8 @@ class ServerState:
             security: where security events go.
 
         Returns:
-            The state (the user database is opened by the app's lifespan).
+            The state (the user database is opened, and the social login's HTTP client
+            closed, by the app's lifespan).
 
         Raises:
             ConfigurationError: a key or store setting is not usable.
@@ -113,6 +116,8 @@ class ServerState:
             JWTStrategy(tokens.verifier, verify=_token_user, realm=settings.site_name),
             name=API_STRATEGY,
         )
+        security = security or SecurityLog()
+        social = SocialLogin.configure(settings, auth=auth, users=users, security=security)
         return cls(
             settings=settings,
             backends=backends,
@@ -133,7 +138,8 @@ class ServerState:
                 {REGISTER_LIMIT: settings.register_limit},
                 namespace=f"{settings.redis_prefix}register",
             ),
-            security=security or SecurityLog(),
+            security=security,
+            social=social,
         )
 
 
