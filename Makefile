@@ -45,5 +45,13 @@ format: install
 bench: install
 	$(BIN)/python -m bench
 
+# Coverage-guided fuzzing of token verification for a bounded time (not part of `make test`).
+# What atheris discovers goes to .gatepass/fuzz-corpus; the seeds in fuzz/corpus stay as they are.
+FUZZ_SECONDS ?= 60
+fuzz: install
+	mkdir -p .gatepass/fuzz-corpus
+	$(BIN)/python fuzz/fuzz_verify.py -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		.gatepass/fuzz-corpus fuzz/corpus/verify
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .gatepass build dist
