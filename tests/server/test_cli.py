@@ -161,14 +161,18 @@ async def test_keys_rotate_changes_the_published_key_set(data_dir: Path) -> None
     assert status == 0
     assert "new signing key" in output
     after = (await asyncio.to_thread(run, "keys", "list"))[1]
-    assert "verifying until" in after
-    assert "verifying until" not in before
+    assert "published; signs from" in after
+    assert "published" not in before
+    status, output = await asyncio.to_thread(run, "keys", "rotate", "--now")
+    assert status == 0
+    assert "signs now" in output
+    assert "verifying until" in (await asyncio.to_thread(run, "keys", "list"))[1]
     app = create_app(Settings(data_dir=data_dir), hasher=fast_hasher())
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             jwks = (await http.get("/.well-known/jwks.json")).json()
-    assert len(jwks["keys"]) == 2
+    assert len(jwks["keys"]) == 3
 
 
 def test_a_bad_setting_stops_a_command_with_its_name(
@@ -214,7 +218,8 @@ async def test_a_running_server_signs_with_a_key_rotated_from_the_cli(data_dir: 
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             credentials = {"email": EMAIL, "password": PASSWORD}
             before = (await http.post("/auth/token", json=credentials)).json()["access_token"]
-            status, output = await asyncio.to_thread(run, "keys", "rotate")
+            # --now: the emergency path signs at once (the default publishes first).
+            status, output = await asyncio.to_thread(run, "keys", "rotate", "--now")
             assert status == 0
             new_kid = output.split()[3]
             after = (await http.post("/auth/token", json=credentials)).json()["access_token"]

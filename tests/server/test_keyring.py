@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from gatepass.errors import ConfigurationError
 from gatepass.server.datadir import SECRET_FILE, session_secret
-from gatepass.server.keyring import KEYS_FILE, Keyring
+from gatepass.server.keyring import KEYS_FILE, PUBLISH_AHEAD, Keyring
 
 TTL = timedelta(minutes=15)
 
@@ -48,17 +48,30 @@ def test_session_secret_is_made_once_and_kept_private(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / SECRET_FILE).stat().st_mode) == 0o600
 
 
-def test_rotate_signs_with_the_new_key_and_keeps_the_old_until_its_tokens_expire(
-    tmp_path: Path,
-) -> None:
+def test_rotate_publishes_the_new_key_before_it_signs(tmp_path: Path) -> None:
     clock = Clock()
     keyring = Keyring.open(data_dir=tmp_path, retire_after=TTL, clock=clock)
     old = keyring.keyset.current.kid
     new = keyring.rotate().kid
-    assert keyring.keyset.current.kid == new
+    # Published at once, so relying parties learn it before any token carries its kid.
     assert {k["kid"] for k in keyring.keyset.to_jwks()["keys"]} == {old, new}
-    clock.now += TTL.total_seconds()
+    assert keyring.keyset.current.kid == old
+    clock.now += PUBLISH_AHEAD.total_seconds() - 1
     keyring.refresh()
+    assert keyring.keyset.current.kid == old
+    clock.now += 1
+    keyring.refresh()
+    assert keyring.keyset.current.kid == new
+
+
+def test_the_old_key_retires_after_its_last_token_could_have_expired(tmp_path: Path) -> None:
+    clock = Clock()
+    keyring = Keyring.open(data_dir=tmp_path, retire_after=TTL, clock=clock)
+    old = keyring.keyset.current.kid
+    new = keyring.rotate().kid
+    clock.now += PUBLISH_AHEAD.total_seconds() + TTL.total_seconds()
+    keyring.refresh()
+    assert keyring.keyset.current.kid == new
     assert old in keyring.keyset  # still inside the margin for clock skew
     clock.now += 120
     keyring.refresh()
@@ -66,15 +79,30 @@ def test_rotate_signs_with_the_new_key_and_keeps_the_old_until_its_tokens_expire
     assert [k["kid"] for k in keyring.keyset.to_jwks()["keys"]] == [new]
 
 
+def test_an_emergency_rotation_signs_at_once(tmp_path: Path) -> None:
+    clock = Clock()
+    keyring = Keyring.open(data_dir=tmp_path, retire_after=TTL, clock=clock)
+    old = keyring.keyset.current.kid
+    new = keyring.rotate(publish_ahead=timedelta(0)).kid
+    assert keyring.keyset.current.kid == new
+    clock.now += TTL.total_seconds() + 120
+    keyring.refresh()
+    assert old not in keyring.keyset
+
+
 def test_a_running_process_picks_up_a_rotation_made_by_another(tmp_path: Path) -> None:
     clock = Clock()
     server = Keyring.open(data_dir=tmp_path, retire_after=TTL, clock=clock)
     admin = Keyring.open(data_dir=tmp_path, retire_after=TTL, clock=clock)
+    old = server.keyset.current.kid
     new = admin.rotate().kid
     clock.now += 2
     server.refresh()
-    assert server.keyset.current.kid == new
     assert len(server.keyset) == 2
+    assert server.keyset.current.kid == old
+    clock.now += PUBLISH_AHEAD.total_seconds()
+    server.refresh()
+    assert server.keyset.current.kid == new
 
 
 def test_a_pem_key_file_is_used_as_is(tmp_path: Path) -> None:

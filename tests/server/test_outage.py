@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,71 +11,21 @@ from fastapi import FastAPI
 
 from gatepass.server.app import create_app
 from gatepass.server.settings import Settings
-from server.server_helpers import PASSWORD, bearer, free_port, register, token_pair
+from server.server_helpers import PASSWORD, bearer, register, token_pair
+from service_helpers import RedisProcess, running_redis
 
 pytestmark = pytest.mark.redis
 
 
-class OwnRedis:
-    """A throwaway ``redis-server`` on a free port that a test may stop and start."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.directory = directory
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        pytest.fail("the test's own redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    """A Redis of this test only (never the shared one), killed afterwards."""
+    with running_redis(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    """A Redis of this test only (never the shared one), stopped afterwards."""
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def redis_app(own_redis: OwnRedis, tmp_path: Path) -> AsyncIterator[FastAPI]:
+async def redis_app(own_redis: RedisProcess, tmp_path: Path) -> AsyncIterator[FastAPI]:
     """The server on SQLite users and the test's own Redis for everything else."""
     settings = Settings(
         data_dir=tmp_path / "data",
@@ -100,7 +46,7 @@ async def _health(app: FastAPI) -> httpx.Response:
 
 
 async def test_redis_outage_refuses_with_503_and_recovers(
-    own_redis: OwnRedis, redis_app: FastAPI
+    own_redis: RedisProcess, redis_app: FastAPI
 ) -> None:
     transport = httpx.ASGITransport(app=redis_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
@@ -108,13 +54,13 @@ async def test_redis_outage_refuses_with_503_and_recovers(
 
 
 async def _outage_and_recovery(
-    own_redis: OwnRedis, app: FastAPI, redis_client: httpx.AsyncClient
+    own_redis: RedisProcess, app: FastAPI, redis_client: httpx.AsyncClient
 ) -> None:
     await register(redis_client)
     pair = await token_pair(redis_client)
     assert (await redis_client.get("/api/me", headers=bearer(pair["access_token"]))).is_success
 
-    own_redis.stop()
+    own_redis.kill()
     health = await _health(app)
     assert health.status_code == 503
     assert health.json()["checks"]["sessions"] == "unavailable"

@@ -23,6 +23,7 @@ from gatepass.errors import (
 )
 from gatepass.passwords import verify_credentials
 from gatepass.server.errors import ErrorBody, responses
+from gatepass.server.keyring import JWKS_MAX_AGE
 from gatepass.server.logging import account_hash
 from gatepass.server.state import API_STRATEGY, client_address, state_of
 from gatepass.tokens.service import TokenPair
@@ -32,7 +33,7 @@ router = APIRouter()
 # Documents the Bearer scheme in the OpenAPI schema; the guard does the checking.
 bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/token.")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
-JWKS_CACHE = "public, max-age=300"
+JWKS_CACHE = f"public, max-age={int(JWKS_MAX_AGE.total_seconds())}"
 BAD_CREDENTIALS = "Incorrect email or password."
 
 

@@ -13,12 +13,13 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import orjson
 
 from gatepass.errors import GatepassError, TokenError
+from gatepass.server.keyring import PUBLISH_AHEAD
 from gatepass.server.settings import Settings
 from gatepass.server.state import ServerState
 from gatepass.tokens import decode_unverified
@@ -117,20 +118,27 @@ async def keys_list(state: ServerState, args: argparse.Namespace, out: TextIO) -
     out.write(f"source: {state.keyring.source}\n")
     out.write(f"{'KID':<45} {'ALG':<6} {'CREATED':<24} STATUS\n")
     for info in state.keyring.describe():
-        status = "signing" if info.current else f"verifying until {_when(info.retire_at)}"
+        if info.current:
+            status = "signing"
+        elif info.retire_at is None:
+            status = f"published; signs from {_when(info.activate_at)}"
+        else:
+            status = f"verifying until {_when(info.retire_at)}"
         created = _when(info.created_at or None)
         out.write(f"{info.kid:<45} {info.algorithm:<6} {created:<24} {status}\n")
     return 0
 
 
 async def keys_rotate(state: ServerState, args: argparse.Namespace, out: TextIO) -> int:
-    """``gatepass keys rotate``: a new signing key; the old ones retire after the token TTL."""
+    """``gatepass keys rotate``: publish a new key; it signs once cached JWKS have expired."""
     old = state.keyring.keyset.current.kid
-    key = state.keyring.rotate(algorithm=args.algorithm)
+    ahead = timedelta(0) if args.now else PUBLISH_AHEAD
+    key = state.keyring.rotate(algorithm=args.algorithm, publish_ahead=ahead)
     state.security.event("keys.rotated", channel="cli", old_kid=old, new_kid=key.kid)
+    when = "now" if args.now else f"in {int(ahead.total_seconds() // 60)} minutes"
     out.write(
-        f"new signing key {key.kid} ({key.algorithm}); {old} keeps verifying until "
-        f"its tokens have expired\n"
+        f"new signing key {key.kid} ({key.algorithm}) signs {when}; {old} keeps verifying "
+        f"until its tokens have expired\n"
     )
     return 0
 
@@ -224,6 +232,12 @@ def add_admin_commands(commands: Any, run: Callable[[Command], Any]) -> None:
         "--algorithm",
         choices=["ES256", "ES384", "EdDSA", "RS256", "PS256"],
         help="the new key's algorithm (default: the current one's)",
+    )
+    rotate.add_argument(
+        "--now",
+        action="store_true",
+        help="sign with the new key at once (a compromised key); by default it is only "
+        "published until every cached JWKS has expired",
     )
     rotate.set_defaults(handler=run(keys_rotate))
 

@@ -1,11 +1,16 @@
 """The server's signing keys: a private JWKS file in the data folder, rotation, retirement.
 
 The file (``keys.json``, mode 0600) holds every key still trusted, its private part
-included, the ``kid`` that signs, and for each key when it was made and when it
-retires. Every server process on the machine reads the same file; a rotation by
-``gatepass keys rotate`` is written atomically under a lock and picked up by running
-processes on their next request, so they all sign with the new key and keep
-verifying the old one until its last token could have expired.
+included, the ``kid`` that signs, and for each key when it was made, when it starts
+signing and when it retires. Every server process on the machine reads the same file;
+a rotation by ``gatepass keys rotate`` is written atomically under a lock and picked up
+by running processes on their next request.
+
+A new key is published in the JWKS first and signs only once every relying party's
+cached copy of the JWKS has expired (``PUBLISH_AHEAD``), so no service ever sees a
+token whose ``kid`` it cannot know yet; the replaced key keeps verifying until its
+last token could have expired, then retires (RFC 7517 §5; NIST SP 800-57 Pt. 1 §5.3).
+``rotate(publish_ahead=timedelta(0))`` (``keys rotate --now``) is for emergencies.
 
 An operator may bring their own key instead (``GATEPASS_SIGNING_KEY_FILE``) or run a
 single service on a shared HMAC secret (``GATEPASS_JWT_SECRET``); such keys are
@@ -33,6 +38,11 @@ KEYS_FILE = "keys.json"
 DEFAULT_ALGORITHM: Algorithm = "ES256"
 # Tokens may be checked a little after they expire by a verifier with clock skew.
 RETIRE_MARGIN = timedelta(minutes=1)
+# How long the JWKS may be cached by relying parties (its Cache-Control max-age).
+JWKS_MAX_AGE = timedelta(minutes=5)
+# A new key signs only after every cached JWKS has been refetched: the max-age, plus a
+# relying party's unknown-kid refetch cooldown (30 s in RemoteKeySet), plus skew.
+PUBLISH_AHEAD = JWKS_MAX_AGE + timedelta(seconds=60)
 Source = Literal["data-dir", "key-file", "secret"]
 
 
@@ -45,6 +55,7 @@ class KeyInfo:
     created_at: int
     retire_at: int | None
     current: bool
+    activate_at: int | None = None
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -164,13 +175,18 @@ class Keyring:
             return
         if stamp != self._stamp:
             self._load()
+        self._activate_due(now)
         self._retire_due(now)
 
-    def rotate(self, *, algorithm: Algorithm | None = None) -> Key:
-        """Add a new signing key; the old ones verify until their tokens have expired.
+    def rotate(
+        self, *, algorithm: Algorithm | None = None, publish_ahead: timedelta = PUBLISH_AHEAD
+    ) -> Key:
+        """Publish a new signing key; it signs after ``publish_ahead``, old keys then retire.
 
         Args:
             algorithm: the new key's algorithm; default the current one's.
+            publish_ahead: how long the key is only published before it signs
+                (``timedelta(0)``: sign with it at once, for a compromised key).
 
         Returns:
             The new key.
@@ -186,13 +202,15 @@ class Keyring:
         with data_dir_lock(self.data_dir):
             self._load()
             now = math.floor(self._clock())
+            activate_at = now + math.ceil(publish_ahead.total_seconds())
             old = self.keyset.current
             key = Key.generate(algorithm or old.algorithm)
             for meta in self._meta.values():
                 if meta.get("retire_at") is None:
-                    meta["retire_at"] = now + math.ceil(self.retire_after.total_seconds())
-            self._meta[key.kid] = {"created_at": now, "retire_at": None}
-            self.keyset.rotate(key)
+                    meta["retire_at"] = activate_at + math.ceil(self.retire_after.total_seconds())
+            self._meta[key.kid] = {"created_at": now, "retire_at": None, "activate_at": activate_at}
+            self.keyset.add(key)
+            self._activate_due(now)
             self._write()
             self._stamp = _stamp(self.path)
         return key
@@ -214,9 +232,21 @@ class Keyring:
                     int(meta.get("created_at") or 0),
                     meta.get("retire_at"),
                     key.kid == current,
+                    meta.get("activate_at"),
                 )
             )
         return infos
+
+    def _activate_due(self, now: float) -> None:
+        # The newest key whose publication period is over signs (keys written before
+        # publication periods existed signed from their creation).
+        newest: tuple[int, str] | None = None
+        for kid, meta in self._meta.items():  # oldest first: a later key wins a tie
+            starts = meta.get("activate_at", meta.get("created_at")) or 0
+            if kid in self.keyset and starts <= now and (newest is None or starts >= newest[0]):
+                newest = (starts, kid)
+        if newest is not None and newest[1] != self.keyset.current.kid:
+            self.keyset.use(newest[1])
 
     def _retire_due(self, now: float) -> None:
         for kid, meta in list(self._meta.items()):
@@ -242,10 +272,11 @@ class Keyring:
             if kid not in self.keyset:
                 self.keyset.add(key)
         self.keyset.use(raw["current"])
+        self._meta = {kid: meta.get(kid, {"created_at": 0, "retire_at": None}) for kid in wanted}
+        self._activate_due(now)
         for key in list(self.keyset):
             if key.kid not in wanted:
                 self.keyset.retire(key.kid)
-        self._meta = {kid: meta.get(kid, {"created_at": 0, "retire_at": None}) for kid in wanted}
 
     def _write(self) -> None:
         document = {
