@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from faults.fault_helpers import RedisProcess, free_port, fresh_database
+from service_helpers import RedisProcess, fresh_database, running_redis
 
 
 @pytest.fixture
 def own_redis() -> Iterator[RedisProcess]:
     """A ``redis-server`` of this test on a free port (never the shared one), killed after."""
-    if not RedisProcess.available():
-        reason = "redis-server is not installed; the Redis outage test starts its own"
-        if os.environ.get("GATEPASS_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    server = RedisProcess(free_port())
-    server.start()
-    try:
+    with running_redis() as server:
         yield server
-    finally:
-        server.kill()
 
 
 @pytest.fixture

@@ -1,205 +1,30 @@
-"""Helpers for outage tests: a private Redis process, a cuttable TCP proxy, a fresh database.
+"""Helpers for outage tests: the server with one user, and a load that records every answer.
 
-The machine's shared Redis and PostgreSQL are never stopped: Redis outages use a
-``redis-server`` of the test's own on a free port, PostgreSQL outages a proxy in front
-of the shared server that the test cuts and restores.
+The services the outages happen to live in ``service_helpers``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from fastapi import FastAPI
 
-from gatepass.users import async_database_url
+from gatepass.server.app import create_app
+from gatepass.server.logging import SecurityLog
+from gatepass.server.settings import Settings
+from gatepass.server.state import ServerState
+from server.server_helpers import BROWSER, PASSWORD, bearer, fast_hasher, login
+from service_helpers import free_port
 
+__all__ = ["EMAIL", "Load", "Request", "Sample", "free_port", "one_user_server", "user_load"]
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def port_open(port: int) -> bool:
-    """Whether something accepts connections on 127.0.0.1:``port``."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), 0.2):
-            return True
-    except OSError:
-        return False
-
-
-class RedisProcess:
-    """A ``redis-server`` of this test only, without persistence, that can be killed.
-
-    Args:
-        port: the port it listens on, kept across restarts.
-    """
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @staticmethod
-    def available() -> bool:
-        """Whether ``redis-server`` is installed."""
-        return shutil.which("redis-server") is not None
-
-    def start(self) -> None:
-        """Start it and wait until it accepts connections (at most 10 s)."""
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--save", "", "--appendonly", "no", "--loglevel", "warning"]
-        self._process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 10
-        while not port_open(self.port):
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start on port {self.port}")
-            time.sleep(0.02)
-
-    def kill(self) -> None:
-        """Kill it at once (SIGKILL, as a crash would), and wait until it is gone."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait(timeout=10)
-        self._process = None
-
-
-@dataclass
-class TcpProxy:
-    """A local TCP forwarder to a real server; ``cut()`` drops every link and refuses new ones.
-
-    Args:
-        target_port: the port of the real server on 127.0.0.1.
-    """
-
-    target_port: int
-    up: bool = True
-    armed: bool = False
-    forward_then_cut: bool = False
-    hang_up_after_hello: bool = False
-    hello_chunks: int = 1
-    _links: set[asyncio.StreamWriter] = field(default_factory=set)
-
-    def cut_at_next_query(self, *, delivered: bool = False) -> None:
-        """Cut everything the moment a client next sends bytes (a query in flight).
-
-        Args:
-            delivered: forward those bytes first, so the server runs the query and
-                its answer is lost; else the query itself is lost.
-        """
-        self.armed = True
-        self.forward_then_cut = delivered
-
-    def cut(self, *, after_hello: int | None = None) -> None:
-        """Drop every open connection and refuse new ones.
-
-        Args:
-            after_hello: let new connections pass this many client messages of their
-                handshake (SSL request, startup packet...) and then hang up, instead of
-                closing them at once: the client sees the link die mid-handshake.
-        """
-        self.up = False
-        self.hang_up_after_hello = after_hello is not None
-        self.hello_chunks = after_hello or 0
-        for link in self._links:
-            link.close()
-        self._links.clear()
-
-    def restore(self) -> None:
-        """Forward new connections again."""
-        self.up = True
-
-    async def _pipe(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        *,
-        outgoing: bool,
-        hello_chunks: int | None = None,
-    ) -> None:
-        try:
-            while data := await reader.read(65536):
-                if hello_chunks is not None:
-                    if hello_chunks == 0:
-                        # Mid-handshake: the client's next message finds the link dead.
-                        return
-                    hello_chunks -= 1
-                if outgoing and self.armed:
-                    # The connection dies under a query in flight.
-                    self.armed = False
-                    if self.forward_then_cut:
-                        writer.write(data)
-                        await writer.drain()
-                    self.cut()
-                    return
-                writer.write(data)
-                await writer.drain()
-        except OSError:
-            pass
-        finally:
-            writer.close()
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Serve one client connection."""
-        if not self.up and not self.hang_up_after_hello:
-            writer.close()
-            return
-        upstream_reader, upstream_writer = await asyncio.open_connection(
-            "127.0.0.1", self.target_port
-        )
-        self._links.update({writer, upstream_writer})
-        hello = self.hello_chunks if not self.up else None
-        await asyncio.gather(
-            self._pipe(reader, upstream_writer, outgoing=True, hello_chunks=hello),
-            self._pipe(upstream_reader, writer, outgoing=False),
-        )
-
-
-@asynccontextmanager
-async def tcp_proxy(target_port: int) -> AsyncIterator[tuple[int, TcpProxy]]:
-    """Run a :class:`TcpProxy` on a free port; yields ``(port, proxy)``."""
-    proxy = TcpProxy(target_port)
-    server = await asyncio.start_server(proxy.handle, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1], proxy
-    finally:
-        proxy.cut()
-        server.close()
-        with suppress(Exception):
-            await asyncio.wait_for(server.wait_closed(), 2)
-
-
-@asynccontextmanager
-async def fresh_database(postgres_url: str, prefix: str) -> AsyncIterator[str]:
-    """A new PostgreSQL database ``<prefix><random>``, dropped afterwards; yields its URL."""
-    name = f"{prefix}{secrets.token_hex(6)}"
-    engine = create_async_engine(async_database_url(postgres_url), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield urlunsplit(urlsplit(postgres_url)._replace(path=f"/{name}"))
-        finally:
-            async with engine.connect() as connection:
-                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await engine.dispose()
+EMAIL = "load@example.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,3 +82,54 @@ class Load:
     def between(self, start: float, end: float) -> list[Sample]:
         """The samples that started after ``start`` and ended before ``end``."""
         return [s for s in self.samples if s.started >= start and s.ended <= end]
+
+
+@asynccontextmanager
+async def one_user_server(data_dir: Path, **stores: str) -> AsyncIterator[FastAPI]:
+    """The server, started, with the rate limits out of the way and one user, ``EMAIL``.
+
+    Args:
+        data_dir: the server's data folder.
+        **stores: where the stores live (``database_url=...``, ``redis_url=...``).
+    """
+    settings = Settings(
+        data_dir=data_dir,
+        login_limit="100000/minute",
+        address_limit="100000/minute",
+        **stores,  # type: ignore[arg-type]
+    )
+    application = create_app(settings, hasher=fast_hasher(), security=SecurityLog())
+    async with application.router.lifespan_context(application):
+        state: ServerState = application.state.gatepass
+        password_hash = await state.hasher.hash_async(PASSWORD)
+        await state.backends.users.create(email=EMAIL, password_hash=password_hash)
+        yield application
+
+
+@asynccontextmanager
+async def user_load(app: FastAPI, *, workers: int) -> AsyncIterator[Load]:
+    """A :class:`Load` of ``EMAIL`` signed in: ``me`` (bearer), ``token`` (login), ``dashboard``.
+
+    Args:
+        app: from :func:`one_user_server`.
+        workers: how many workers per kind.
+    """
+    transport = httpx.ASGITransport(app=app)
+    api = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000")
+    browser = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000")
+    async with api, browser:
+        pair = (await api.post("/auth/token", json={"email": EMAIL, "password": PASSWORD})).json()
+        assert (await login(browser, EMAIL, PASSWORD)).status_code == 303
+        access = pair["access_token"]
+
+        async def me() -> int:
+            return (await api.get("/api/me", headers=bearer(access))).status_code
+
+        async def token() -> int:
+            body = {"email": EMAIL, "password": PASSWORD}
+            return (await api.post("/auth/token", json=body)).status_code
+
+        async def dashboard() -> int:
+            return (await browser.get("/dashboard", headers=BROWSER)).status_code
+
+        yield Load({"me": me, "token": token, "dashboard": dashboard}, workers=workers)

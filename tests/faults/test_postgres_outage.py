@@ -21,15 +21,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from faults.fault_helpers import Load, TcpProxy, tcp_proxy
-from gatepass.server.app import create_app
-from gatepass.server.logging import SecurityLog
-from gatepass.server.settings import Settings
-from gatepass.server.state import ServerState
-from server.server_helpers import BROWSER, PASSWORD, bearer, fast_hasher, login
+from faults.fault_helpers import EMAIL, one_user_server, user_load
+from server.server_helpers import PASSWORD, bearer
+from service_helpers import TcpProxy, tcp_proxy
 
 pytestmark = pytest.mark.postgres
-EMAIL = "load@example.com"
 RECOVERY_SECONDS = 1.0
 
 
@@ -44,17 +40,7 @@ async def proxied(fault_database: str) -> AsyncIterator[tuple[str, TcpProxy]]:
 
 @pytest.fixture
 async def app(tmp_path: Path, proxied: tuple[str, TcpProxy]) -> AsyncIterator[FastAPI]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=proxied[0],
-        login_limit="100000/minute",
-        address_limit="100000/minute",
-    )
-    application = create_app(settings, hasher=fast_hasher(), security=SecurityLog())
-    async with application.router.lifespan_context(application):
-        state: ServerState = application.state.gatepass
-        password_hash = await state.hasher.hash_async(PASSWORD)
-        await state.backends.users.create(email=EMAIL, password_hash=password_hash)
+    async with one_user_server(tmp_path / "data", database_url=proxied[0]) as application:
         yield application
 
 
@@ -62,35 +48,16 @@ async def test_postgres_outage_fails_closed_and_recovers_without_a_restart(
     app: FastAPI, proxied: tuple[str, TcpProxy]
 ) -> None:
     proxy = proxied[1]
-    transport = httpx.ASGITransport(app=app)
-    api = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000")
-    browser = httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000")
-    async with api, browser:
-        pair = (await api.post("/auth/token", json={"email": EMAIL, "password": PASSWORD})).json()
-        assert (await login(browser, EMAIL, PASSWORD)).status_code == 303
-        access = pair["access_token"]
-
-        async def me() -> int:
-            return (await api.get("/api/me", headers=bearer(access))).status_code
-
-        async def token() -> int:
-            body = {"email": EMAIL, "password": PASSWORD}
-            return (await api.post("/auth/token", json=body)).status_code
-
-        async def dashboard() -> int:
-            return (await browser.get("/dashboard", headers=BROWSER)).status_code
-
-        # Fewer workers than the pool has connections: no new connection is being set
-        # up at the moment of the cut, the case of the known bug tested below.
-        load = Load({"me": me, "token": token, "dashboard": dashboard}, workers=1)
-        async with load.running():
-            await asyncio.sleep(0.4)
-            down_at = time.monotonic()
-            proxy.cut()
-            await asyncio.sleep(1.0)
-            back_at = time.monotonic()
-            proxy.restore()
-            await asyncio.sleep(RECOVERY_SECONDS + 0.8)
+    # Fewer workers than the pool has connections: no new connection is being set
+    # up at the moment of the cut, the case of the known bug tested below.
+    async with user_load(app, workers=1) as load, load.running():
+        await asyncio.sleep(0.4)
+        down_at = time.monotonic()
+        proxy.cut()
+        await asyncio.sleep(1.0)
+        back_at = time.monotonic()
+        proxy.restore()
+        await asyncio.sleep(RECOVERY_SECONDS + 0.8)
 
     before = load.between(0, down_at)
     during = load.between(down_at, back_at)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
-from faults.fault_helpers import fresh_database
 from gatepass.passwords import PasswordHasher
 from gatepass.users import SQLUserStore
 from load.load_helpers import USERS, Cluster, email_of
 from server.server_helpers import FAST_ARGON2, PASSWORD
+from service_helpers import fresh_database, scratch_prefix
 
 
 @pytest.fixture
@@ -31,15 +29,8 @@ async def load_database(postgres_url: str) -> AsyncIterator[str]:
 @pytest.fixture
 async def load_prefix(redis_url: str) -> AsyncIterator[str]:
     """A Redis key prefix of this run only (``GATEPASS_REDIS_PREFIX``); its keys go after."""
-    prefix = f"gpload{secrets.token_hex(6)}:"
-    yield prefix
-    client = Redis.from_url(redis_url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"*{prefix}*")]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
+    async with scratch_prefix(redis_url, "gpload") as prefix:
+        yield prefix
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,58 +11,15 @@ import pytest
 from gatepass.errors import StoreUnavailableError
 from gatepass.sessions.stores.redis import RedisSessionStore
 from gatepass.sessions.stores.sqlite import SQLiteSessionStore
+from service_helpers import RedisProcess, running_redis
 from sessions.session_helpers import client_for, session_app
-
-NO_DISK = ("--save", "", "--appendonly", "no")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class RedisProcess:
-    """A private redis-server on its own port, so the shared one is never touched."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [*("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"), *NO_DISK],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), 0.2):
-                    return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 @pytest.fixture
 def private_redis(redis_url: str) -> Iterator[RedisProcess]:
     # Depending on redis_url makes this mandatory in CI and skipped without Redis.
-    server = RedisProcess(_free_port())
-    server.start()
-    yield server
-    server.kill()
+    with running_redis() as server:
+        yield server
 
 
 async def test_redis_outage_answers_503_and_recovers_without_restarting_the_app(

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from gatepass.users import MemoryUserStore, SQLUserStore, UserStore, async_database_url
+from gatepass.users import MemoryUserStore, SQLUserStore, UserStore
+from service_helpers import fresh_schema
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -35,21 +33,9 @@ def clock() -> SteppingClock:
     return SteppingClock()
 
 
-@asynccontextmanager
-async def pg_test_schema(postgres_url: str) -> AsyncIterator[str]:
+def pg_test_schema(postgres_url: str) -> AbstractAsyncContextManager[str]:
     """Create a schema of our own in the test database; drop it (and only it) afterwards."""
-    name = f"gatepass_users_test_{secrets.token_hex(6)}"
-    engine = create_async_engine(async_database_url(postgres_url), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{name}"'))
-        try:
-            yield name
-        finally:
-            async with engine.connect() as connection:
-                await connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-    finally:
-        await engine.dispose()
+    return fresh_schema(postgres_url, "gatepass_users_test_")
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from gatepass.errors import ConfigurationError, StoreUnavailableError
 from gatepass.users import SQLUserStore, async_database_url, migrate
 from gatepass.users.schema import MIGRATIONS, VERSION_TABLE
+from service_helpers import tcp_proxy
 
 
 @pytest.mark.parametrize(
@@ -126,63 +125,12 @@ async def test_sqlite_file_in_a_missing_folder_says_how_to_fix_it(tmp_path: Path
         await store.open()
 
 
-class _TcpProxy:
-    """A local TCP forwarder to a real server; ``cut()`` drops every link and refuses new ones."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.up = True
-        self._links: set[asyncio.StreamWriter] = set()
-
-    def cut(self) -> None:
-        self.up = False
-        for link in self._links:
-            link.close()
-        self._links.clear()
-
-    def restore(self) -> None:
-        self.up = True
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except OSError:
-            pass
-        finally:
-            writer.close()
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if not self.up:
-            writer.close()
-            return
-        upstream_reader, upstream_writer = await asyncio.open_connection(
-            "127.0.0.1", self.target_port
-        )
-        self._links.update({writer, upstream_writer})
-        await asyncio.gather(
-            self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
-        )
-
-
-@asynccontextmanager
-async def _tcp_proxy(target_port: int) -> AsyncIterator[tuple[int, _TcpProxy]]:
-    proxy = _TcpProxy(target_port)
-    server = await asyncio.start_server(proxy.handle, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1], proxy
-    finally:
-        proxy.cut()
-        server.close()
-
-
 @pytest.mark.postgres
 async def test_postgres_outage_fails_closed_and_recovers_by_itself(
     postgres_url: str, pg_schema: str
 ) -> None:
     target = async_database_url(postgres_url)
-    async with _tcp_proxy(target.port or 5432) as (port, proxy):
+    async with tcp_proxy(target.port or 5432) as (port, proxy):
         proxied = target.set(host="127.0.0.1", port=port)
         async with SQLUserStore(proxied, schema=pg_schema) as store:
             user = await store.create(email="outage@example.com", password_hash="h")

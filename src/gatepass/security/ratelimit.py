@@ -132,9 +132,7 @@ class RateLimiter:
             ConfigurationError: no limit is called ``name``.
             StoreUnavailableError: the storage cannot be reached (fail closed).
         """
-        item = self._item(name)
-        allowed = await self._call(lambda: self._strategy.hit(item, self._namespace, name, key))
-        if not allowed:
+        if not await self._apply(self._strategy.hit, name, key):
             raise RateLimitedError(retry_after=await self.retry_after(name, key))
 
     async def test(self, name: str, key: str) -> None:
@@ -149,9 +147,7 @@ class RateLimiter:
             ConfigurationError: no limit is called ``name``.
             StoreUnavailableError: the storage cannot be reached.
         """
-        item = self._item(name)
-        allowed = await self._call(lambda: self._strategy.test(item, self._namespace, name, key))
-        if not allowed:
+        if not await self._apply(self._strategy.test, name, key):
             raise RateLimitedError(retry_after=await self.retry_after(name, key))
 
     async def remaining(self, name: str, key: str) -> int:
@@ -168,10 +164,7 @@ class RateLimiter:
             ConfigurationError: no limit is called ``name``.
             StoreUnavailableError: the storage cannot be reached.
         """
-        item = self._item(name)
-        stats = await self._call(
-            lambda: self._strategy.get_window_stats(item, self._namespace, name, key)
-        )
+        stats = await self._apply(self._strategy.get_window_stats, name, key)
         return max(0, stats.remaining)
 
     async def retry_after(self, name: str, key: str) -> int:
@@ -188,10 +181,7 @@ class RateLimiter:
             ConfigurationError: no limit is called ``name``.
             StoreUnavailableError: the storage cannot be reached.
         """
-        item = self._item(name)
-        stats = await self._call(
-            lambda: self._strategy.get_window_stats(item, self._namespace, name, key)
-        )
+        stats = await self._apply(self._strategy.get_window_stats, name, key)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
     async def reset(self, name: str, key: str) -> None:
@@ -205,8 +195,7 @@ class RateLimiter:
             ConfigurationError: no limit is called ``name``.
             StoreUnavailableError: the storage cannot be reached.
         """
-        item = self._item(name)
-        await self._call(lambda: self._strategy.clear(item, self._namespace, name, key))
+        await self._apply(self._strategy.clear, name, key)
 
     def _item(self, name: str) -> RateLimitItem:
         try:
@@ -217,9 +206,11 @@ class RateLimiter:
                 f"No rate limit named {name!r}; configured: {known}."
             ) from None
 
-    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+    async def _apply(self, operation: Callable[..., Awaitable[T]], name: str, key: str) -> T:
+        # One ``limits`` call on limit ``name`` for ``key``, in this limiter's namespace.
+        item = self._item(name)
         try:
-            return await operation()
+            return await operation(item, self._namespace, name, key)
         except self._errors as exc:
             # The driver's text (hosts, ports, paths) is for the log, not the 503 body
             # (OWASP ASVS 4.0.3 V7.4.1); the cause stays chained for the traceback.

@@ -18,18 +18,11 @@ import httpx
 from starlette.requests import HTTPConnection
 
 from gatepass.errors import ProviderError
-from gatepass.strategies._oauth_flow import (
-    Client,
-    Flow,
-    Verify,
-    ask_verify,
-    failure,
-    is_callback,
-    scope_text,
-)
+from gatepass.strategies._oauth_flow import Verify, failure, is_callback
 from gatepass.strategies._oauth_http import ClientAuth, TokenResponse, get_json
 from gatepass.strategies._oauth_profile import ProviderProfile, asserted_true, optional_text
 from gatepass.strategies._oauth_state import Token
+from gatepass.strategies._oauth_strategy import CodeFlowStrategy
 from gatepass.strategies.outcomes import Fail, Outcome
 
 __all__ = [
@@ -113,7 +106,7 @@ def userinfo_profile(url: str) -> ProfileFetcher:
     return fetch
 
 
-class OAuth2Strategy:
+class OAuth2Strategy(CodeFlowStrategy):
     """Sign in through an OAuth 2.0 provider: code flow, PKCE S256, single-use state.
 
     Args:
@@ -165,35 +158,25 @@ class OAuth2Strategy:
         clock: Callable[[], float] = time.time,
         token: Token = secrets.token_urlsafe,
     ) -> None:
-        self.name = name
-        self.authorization_url = authorization_url
-        self.token_url = token_url
-        self._profile = profile
-        self._verify = verify
-        self._pass_request = pass_request
-        self._client = client
-        self._owns_client = client is None
-        self.flow = Flow(
+        super().__init__(
             name=name,
-            client=Client(
-                client_id=client_id,
-                client_secret=client_secret,
-                callback_url=callback_url,
-                scope=scope_text(scope),
-                client_auth=client_auth,
-                params=dict(authorization_params or {}),
-            ),
-            http=self._http,
+            client_id=client_id,
+            client_secret=client_secret,
+            callback_url=callback_url,
+            scope=scope,
+            verify=verify,
+            pass_request=pass_request,
+            client=client,
+            client_auth=client_auth,
+            authorization_params=authorization_params,
             state_ttl=state_ttl,
             timeout=timeout,
             clock=clock,
             token=token,
         )
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient()
-        return self._client
+        self.authorization_url = authorization_url
+        self.token_url = token_url
+        self._profile = profile
 
     async def authenticate(self, request: HTTPConnection, **options: Any) -> Outcome:
         """Redirect to the provider, or finish the login on its callback.
@@ -222,12 +205,4 @@ class OAuth2Strategy:
             )
         except ProviderError as exc:
             return failure(exc)
-        return await ask_verify(
-            self._verify, profile, self.name, request if self._pass_request else None
-        )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this strategy made it."""
-        if self._owns_client and self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        return await self._ask_verify(request, profile)

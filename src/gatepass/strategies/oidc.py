@@ -25,18 +25,11 @@ from gatepass.errors import (
     TokenError,
 )
 from gatepass.strategies._oauth_discovery import Discovery, ProviderMetadata
-from gatepass.strategies._oauth_flow import (
-    Client,
-    Flow,
-    Verify,
-    ask_verify,
-    failure,
-    is_callback,
-    scope_text,
-)
+from gatepass.strategies._oauth_flow import Verify, failure, is_callback, scope_text
 from gatepass.strategies._oauth_http import ClientAuth, TokenResponse, get_json
 from gatepass.strategies._oauth_profile import ProviderProfile, asserted_true, optional_text
 from gatepass.strategies._oauth_state import PendingLogin, Token
+from gatepass.strategies._oauth_strategy import CodeFlowStrategy
 from gatepass.strategies.outcomes import Fail, Outcome
 from gatepass.tokens import RemoteKeySet, Verifier
 
@@ -65,7 +58,7 @@ def standard_profile(provider: str, claims: Mapping[str, Any]) -> ProviderProfil
     )
 
 
-class OIDCStrategy:
+class OIDCStrategy(CodeFlowStrategy):
     """Sign in through an OpenID Provider found by discovery.
 
     Args:
@@ -123,43 +116,33 @@ class OIDCStrategy:
     ) -> None:
         if "openid" not in scope_text(scope).split():
             raise ConfigurationError("An OpenID Connect scope must include 'openid'.")
-        self.name = name
-        self.issuer = issuer
-        self.client_id = client_id
-        self._verify = verify
-        self._pass_request = pass_request
-        self._fetch_userinfo = fetch_userinfo
-        self._profile = profile
-        self._client = client
-        self._owns_client = client is None
-        self._leeway = leeway
-        self._clock = clock
-        self.flow = Flow(
+        super().__init__(
             name=name,
-            client=Client(
-                client_id=client_id,
-                client_secret=client_secret,
-                callback_url=callback_url,
-                scope=scope_text(scope),
-                client_auth=client_auth,
-                params=dict(authorization_params or {}),
-            ),
-            http=self._http,
+            client_id=client_id,
+            client_secret=client_secret,
+            callback_url=callback_url,
+            scope=scope,
+            verify=verify,
+            pass_request=pass_request,
+            client=client,
+            client_auth=client_auth,
+            authorization_params=authorization_params,
             state_ttl=state_ttl,
             timeout=timeout,
             clock=clock,
             token=token,
         )
+        self.issuer = issuer
+        self.client_id = client_id
+        self._fetch_userinfo = fetch_userinfo
+        self._profile = profile
+        self._leeway = leeway
+        self._clock = clock
         self.discovery = Discovery(
             issuer, http=self._http, ttl=discovery_ttl, time_limit=self.flow.timeout
         )
         self._verifier: Verifier | None = None
         self._keys: RemoteKeySet | None = None
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient()
-        return self._client
 
     def _verifier_for(self, metadata: ProviderMetadata) -> Verifier:
         keys = self._keys
@@ -228,9 +211,7 @@ class OIDCStrategy:
         except TokenError as exc:
             return Fail(message=f"The sign-in could not be verified: {exc.message}", code=exc.code)
         profile = self._profile(self.name, claims)
-        return await ask_verify(
-            self._verify, profile, self.name, request if self._pass_request else None
-        )
+        return await self._ask_verify(request, profile)
 
     async def _id_token_claims(
         self,
@@ -283,6 +264,4 @@ class OIDCStrategy:
         """Close the key set and the HTTP client if this strategy made it."""
         if self._keys is not None:
             await self._keys.aclose()
-        if self._owns_client and self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await super().aclose()

@@ -18,6 +18,7 @@ from gatepass.tokens.stores import (
     SQLiteRefreshStore,
     SQLiteRevocationStore,
 )
+from service_helpers import delete_keys
 
 from .helpers import Backend, FakeClock
 
@@ -62,9 +63,7 @@ async def open_backend(
                 redis=client,
             )
         finally:
-            keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
-            if keys:
-                await client.delete(*keys)
+            await delete_keys(client, f"{prefix}*")
             await client.aclose()
 
 

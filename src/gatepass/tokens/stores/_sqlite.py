@@ -14,6 +14,7 @@ import aiosqlite
 
 from gatepass.errors import ConfigurationError
 from gatepass.tokens.stores._errors import unavailable
+from gatepass.tokens.stores.base import Clock
 
 Params = Sequence[str | int | float | None]
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -83,8 +84,33 @@ def table_name(name: str) -> str:
     return name
 
 
-class Closing:
-    _database: Database
+class Table:
+    """A store kept in one table of its own, created on first use with an expiry index.
+
+    Args:
+        path: the database file.
+        table: the table name.
+        clock: seconds since the epoch.
+        columns: the column definitions of ``CREATE TABLE``; one is ``expires_at``.
+
+    Raises:
+        ConfigurationError: ``table`` is not a plain identifier.
+    """
+
+    def __init__(self, path: str | Path, *, table: str, clock: Clock, columns: str) -> None:
+        self._table = table_name(table)
+        self._clock = clock
+        self._database = Database(
+            path,
+            [
+                f"CREATE TABLE IF NOT EXISTS {self._table} ({columns})",
+                f"CREATE INDEX IF NOT EXISTS {self._table}_expires ON {self._table} (expires_at)",
+            ],
+        )
+
+    async def _delete_expired(self, now: float) -> None:
+        # Keeps the table bounded: a row is only needed until it expires.
+        await self._database.execute(f"DELETE FROM {self._table} WHERE expires_at <= ?", (now,))  # noqa: S608
 
     async def aclose(self) -> None:
         """Close the connection (it reopens on the next call)."""

@@ -11,6 +11,7 @@ import heapq
 import time
 from typing import Generic, TypeVar
 
+from gatepass.tokens.stores._revocations import KeyedRevocations, Mark, revoked
 from gatepass.tokens.stores.base import Clock, RefreshRecord, SpendResult
 
 __all__ = ["MemoryRefreshStore", "MemoryRevocationStore"]
@@ -96,7 +97,7 @@ class MemoryRefreshStore:
         return SpendResult("ok", record)
 
 
-class MemoryRevocationStore:
+class MemoryRevocationStore(KeyedRevocations):
     """Revoked ``jti``s, family ids and per-subject cut-offs, each dropped at its expiry.
 
     Args:
@@ -110,63 +111,22 @@ class MemoryRevocationStore:
         """The number of live entries (bounded by what is still unexpired)."""
         return len(self._entries)
 
-    async def revoke_token(self, jti: str, *, expires_at: int) -> None:
-        """Revoke one token by ``jti`` until ``expires_at``.
+    async def _mark(self, kind: Mark, value: str, expires_at: int) -> None:
+        self._entries.put(f"{kind}:{value}", 1, expires_at)
 
-        Args:
-            jti: the token's ``jti``.
-            expires_at: the token's ``exp``; after it the entry is not needed.
-        """
-        self._entries.put(f"jti:{jti}", 1, expires_at)
-
-    async def revoke_family(self, family_id: str, *, expires_at: int) -> None:
-        """Revoke a refresh family (and the access tokens carrying its id).
-
-        Args:
-            family_id: the family id.
-            expires_at: when the last token of the family expires anyway.
-        """
-        self._entries.put(f"fid:{family_id}", 1, expires_at)
-
-    async def revoke_subject(self, subject: str, *, before: int, expires_at: int) -> None:
-        """Revoke every token of ``subject`` issued before ``before``; the latest cut-off wins.
-
-        Args:
-            subject: the user (``sub``).
-            before: tokens with ``iat`` earlier than this are revoked.
-            expires_at: when every such token has expired anyway.
-        """
+    async def _cut_off(self, subject: str, before: int, expires_at: int) -> None:
+        # No await between the read and the write: concurrent callers cannot interleave.
         key = f"sub:{subject}"
         current = self._entries.get(key)
         if current is None or current < before:
             self._entries.put(key, before, expires_at)
 
-    async def is_revoked(
-        self,
-        *,
-        jti: str | None = None,
-        family_id: str | None = None,
-        subject: str | None = None,
-        issued_at: int | None = None,
+    async def _lookup(
+        self, jti: str | None, family_id: str | None, subject: str | None, issued_at: int | None
     ) -> bool:
-        """Answer whether the token id, its family, or its subject-and-age is revoked.
-
-        Args:
-            jti: the token's ``jti``.
-            family_id: the family the token belongs to.
-            subject: the token's ``sub``.
-            issued_at: the token's ``iat`` (with ``subject``).
-
-        Returns:
-            ``True`` when any of them is revoked.
-        """
-        if jti is not None and self._entries.get(f"jti:{jti}") is not None:
-            return True
-        if family_id is not None and self._entries.get(f"fid:{family_id}") is not None:
-            return True
-        if subject is not None:
-            before = self._entries.get(f"sub:{subject}")
-            # A token without iat cannot prove it is newer than the cut-off: revoked.
-            if before is not None and (issued_at is None or issued_at < before):
-                return True
-        return False
+        return revoked(
+            jti=jti is not None and self._entries.get(f"jti:{jti}") is not None,
+            family=family_id is not None and self._entries.get(f"fid:{family_id}") is not None,
+            cut_off=None if subject is None else self._entries.get(f"sub:{subject}"),
+            issued_at=issued_at,
+        )

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gatepass.tokens.stores._errors import unavailable
+from gatepass.tokens.stores._revocations import KeyedRevocations, Mark, revoked
 from gatepass.tokens.stores.base import Clock, RefreshRecord, SpendResult
 
 __all__ = ["RedisRefreshStore", "RedisRevocationStore"]
@@ -46,10 +47,6 @@ def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _ttl(expires_at: float, clock: Clock) -> int:
-    return math.ceil(expires_at - clock())
-
-
 async def _call(operation: Callable[[], Awaitable[T]]) -> T:
     try:
         return await operation()
@@ -57,7 +54,19 @@ async def _call(operation: Callable[[], Awaitable[T]]) -> T:
         raise unavailable("Redis", exc) from exc
 
 
-class RedisRefreshStore:
+class _RedisStore:
+    """The client, key prefix and clock both Redis stores keep."""
+
+    def __init__(self, client: Redis, *, prefix: str, clock: Clock) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._clock = clock
+
+    def _ttl(self, expires_at: float) -> int:
+        return math.ceil(expires_at - self._clock())
+
+
+class RedisRefreshStore(_RedisStore):
     """Refresh-token records as Redis hashes that expire with the token.
 
     Args:
@@ -69,9 +78,7 @@ class RedisRefreshStore:
     def __init__(
         self, client: Redis, *, prefix: str = "gatepass:", clock: Clock = time.time
     ) -> None:
-        self._client = client
-        self._prefix = prefix
-        self._clock = clock
+        super().__init__(client, prefix=prefix, clock=clock)
         self._spend = client.register_script(_SPEND)
 
     def key(self, token_hash: str) -> str:
@@ -94,7 +101,7 @@ class RedisRefreshStore:
         Raises:
             StoreUnavailableError: Redis cannot be reached.
         """
-        ttl = _ttl(record.expires_at, self._clock)
+        ttl = self._ttl(record.expires_at)
         if ttl <= 0:
             return
         fields: dict[str, str | int] = {
@@ -153,7 +160,7 @@ class RedisRefreshStore:
         return SpendResult("reused" if _text(status) == "reused" else "ok", record)
 
 
-class RedisRevocationStore:
+class RedisRevocationStore(KeyedRevocations, _RedisStore):
     """Revocation entries as Redis keys with a TTL of the remaining token lifetime.
 
     Args:
@@ -165,9 +172,7 @@ class RedisRevocationStore:
     def __init__(
         self, client: Redis, *, prefix: str = "gatepass:", clock: Clock = time.time
     ) -> None:
-        self._client = client
-        self._prefix = prefix
-        self._clock = clock
+        super().__init__(client, prefix=prefix, clock=clock)
         self._revoke_subject = client.register_script(_REVOKE_SUBJECT)
 
     def key(self, kind: str, value: str) -> str:
@@ -182,68 +187,22 @@ class RedisRevocationStore:
         """
         return f"{self._prefix}rv:{kind}:{value}"
 
-    async def revoke_token(self, jti: str, *, expires_at: int) -> None:
-        """Revoke one token by ``jti`` until ``expires_at``.
+    async def _mark(self, kind: Mark, value: str, expires_at: int) -> None:
+        ttl = self._ttl(expires_at)
+        if ttl > 0:
+            key = self.key(kind, value)
+            await _call(lambda: self._client.set(key, 1, ex=ttl))
 
-        Args:
-            jti: the token's ``jti``.
-            expires_at: the token's ``exp``.
-
-        Raises:
-            StoreUnavailableError: Redis cannot be reached.
-        """
-        await self._set(self.key("jti", jti), expires_at)
-
-    async def revoke_family(self, family_id: str, *, expires_at: int) -> None:
-        """Revoke a refresh family (and the access tokens carrying its id).
-
-        Args:
-            family_id: the family id.
-            expires_at: when the last token of the family expires anyway.
-
-        Raises:
-            StoreUnavailableError: Redis cannot be reached.
-        """
-        await self._set(self.key("fid", family_id), expires_at)
-
-    async def revoke_subject(self, subject: str, *, before: int, expires_at: int) -> None:
-        """Revoke every token of ``subject`` issued before ``before``; the latest cut-off wins.
-
-        Args:
-            subject: the user (``sub``).
-            before: tokens with ``iat`` earlier than this are revoked.
-            expires_at: when every such token has expired anyway.
-
-        Raises:
-            StoreUnavailableError: Redis cannot be reached.
-        """
-        ttl = _ttl(expires_at, self._clock)
+    async def _cut_off(self, subject: str, before: int, expires_at: int) -> None:
+        ttl = self._ttl(expires_at)
         if ttl > 0:
             key = self.key("sub", subject)
             await _call(lambda: self._revoke_subject(keys=[key], args=[before, ttl]))
 
-    async def is_revoked(
-        self,
-        *,
-        jti: str | None = None,
-        family_id: str | None = None,
-        subject: str | None = None,
-        issued_at: int | None = None,
+    async def _lookup(
+        self, jti: str | None, family_id: str | None, subject: str | None, issued_at: int | None
     ) -> bool:
-        """Answer, with one MGET, whether any of the given facts is revoked.
-
-        Args:
-            jti: the token's ``jti``.
-            family_id: the family the token belongs to.
-            subject: the token's ``sub``.
-            issued_at: the token's ``iat`` (with ``subject``); a missing one counts as old.
-
-        Returns:
-            ``True`` when any of them is revoked.
-
-        Raises:
-            StoreUnavailableError: Redis cannot be reached.
-        """
+        # One MGET for every key asked about.
         keys = [
             self.key("jti", jti) if jti is not None else None,
             self.key("fid", family_id) if family_id is not None else None,
@@ -253,16 +212,10 @@ class RedisRevocationStore:
         if not wanted:
             return False
         values = dict(zip(wanted, await _call(lambda: self._client.mget(wanted)), strict=True))
-        if keys[0] is not None and values[keys[0]] is not None:
-            return True
-        if keys[1] is not None and values[keys[1]] is not None:
-            return True
-        if keys[2] is not None and values[keys[2]] is not None:
-            before = int(_text(values[keys[2]]))
-            return issued_at is None or issued_at < before
-        return False
-
-    async def _set(self, key: str, expires_at: int) -> None:
-        ttl = _ttl(expires_at, self._clock)
-        if ttl > 0:
-            await _call(lambda: self._client.set(key, 1, ex=ttl))
+        found = [None if key is None else values[key] for key in keys]
+        return revoked(
+            jti=found[0] is not None,
+            family=found[1] is not None,
+            cut_off=None if found[2] is None else int(_text(found[2])),
+            issued_at=issued_at,
+        )

@@ -12,7 +12,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from gatepass.tokens.stores._sqlite import Closing, Database, table_name
+from gatepass.tokens.stores._revocations import KeyedRevocations, Mark
+from gatepass.tokens.stores._sqlite import Table
 from gatepass.tokens.stores.base import Clock, RefreshRecord, SpendResult
 
 __all__ = ["SQLiteRefreshStore", "SQLiteRevocationStore"]
@@ -22,7 +23,7 @@ _COLUMNS = (
 )
 
 
-class SQLiteRefreshStore(Closing):
+class SQLiteRefreshStore(Table):
     """Refresh-token records in a SQLite table; expired rows are deleted as new ones arrive.
 
     Args:
@@ -41,18 +42,14 @@ class SQLiteRefreshStore(Closing):
         table: str = "gatepass_refresh_tokens",
         clock: Clock = time.time,
     ) -> None:
-        self._table = table_name(table)
-        self._clock = clock
-        self._database = Database(
+        super().__init__(
             path,
-            [
-                f"CREATE TABLE IF NOT EXISTS {self._table} ("
-                "token_hash TEXT PRIMARY KEY, family_id TEXT NOT NULL, subject TEXT NOT NULL,"
-                " client_id TEXT, scope TEXT, issued_at INTEGER NOT NULL,"
-                " expires_at INTEGER NOT NULL, family_issued_at INTEGER NOT NULL,"
-                " spent INTEGER NOT NULL DEFAULT 0)",
-                f"CREATE INDEX IF NOT EXISTS {self._table}_expires ON {self._table} (expires_at)",
-            ],
+            table=table,
+            clock=clock,
+            columns="token_hash TEXT PRIMARY KEY, family_id TEXT NOT NULL,"
+            " subject TEXT NOT NULL, client_id TEXT, scope TEXT, issued_at INTEGER NOT NULL,"
+            " expires_at INTEGER NOT NULL, family_issued_at INTEGER NOT NULL,"
+            " spent INTEGER NOT NULL DEFAULT 0",
         )
 
     async def add(self, record: RefreshRecord) -> None:
@@ -64,9 +61,7 @@ class SQLiteRefreshStore(Closing):
         Raises:
             StoreUnavailableError: the database cannot be used.
         """
-        now = self._clock()
-        # Keeps the table bounded: spent records are only needed until they expire.
-        await self._database.execute(f"DELETE FROM {self._table} WHERE expires_at <= ?", (now,))  # noqa: S608
+        await self._delete_expired(self._clock())
         await self._database.execute(
             f"INSERT INTO {self._table} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             (
@@ -125,7 +120,7 @@ def _record(row: sqlite3.Row) -> RefreshRecord:
     )
 
 
-class SQLiteRevocationStore(Closing):
+class SQLiteRevocationStore(KeyedRevocations, Table):
     """Revocation entries in a SQLite table keyed ``jti:…``, ``fid:…``, ``sub:…``.
 
     Args:
@@ -144,76 +139,23 @@ class SQLiteRevocationStore(Closing):
         table: str = "gatepass_revocations",
         clock: Clock = time.time,
     ) -> None:
-        self._table = table_name(table)
-        self._clock = clock
-        self._database = Database(
+        super().__init__(
             path,
-            [
-                f"CREATE TABLE IF NOT EXISTS {self._table} ("
-                "key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires_at INTEGER NOT NULL)",
-                f"CREATE INDEX IF NOT EXISTS {self._table}_expires ON {self._table} (expires_at)",
-            ],
+            table=table,
+            clock=clock,
+            columns="key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires_at INTEGER NOT NULL",
         )
 
-    async def revoke_token(self, jti: str, *, expires_at: int) -> None:
-        """Revoke one token by ``jti`` until ``expires_at``.
+    async def _mark(self, kind: Mark, value: str, expires_at: int) -> None:
+        await self._put(f"{kind}:{value}", 1, expires_at)
 
-        Args:
-            jti: the token's ``jti``.
-            expires_at: the token's ``exp``.
-
-        Raises:
-            StoreUnavailableError: the database cannot be used.
-        """
-        await self._put(f"jti:{jti}", 1, expires_at)
-
-    async def revoke_family(self, family_id: str, *, expires_at: int) -> None:
-        """Revoke a refresh family (and the access tokens carrying its id).
-
-        Args:
-            family_id: the family id.
-            expires_at: when the last token of the family expires anyway.
-
-        Raises:
-            StoreUnavailableError: the database cannot be used.
-        """
-        await self._put(f"fid:{family_id}", 1, expires_at)
-
-    async def revoke_subject(self, subject: str, *, before: int, expires_at: int) -> None:
-        """Revoke every token of ``subject`` issued before ``before``; the latest cut-off wins.
-
-        Args:
-            subject: the user (``sub``).
-            before: tokens with ``iat`` earlier than this are revoked.
-            expires_at: when every such token has expired anyway.
-
-        Raises:
-            StoreUnavailableError: the database cannot be used.
-        """
+    async def _cut_off(self, subject: str, before: int, expires_at: int) -> None:
         await self._put(f"sub:{subject}", before, expires_at)
 
-    async def is_revoked(
-        self,
-        *,
-        jti: str | None = None,
-        family_id: str | None = None,
-        subject: str | None = None,
-        issued_at: int | None = None,
+    async def _lookup(
+        self, jti: str | None, family_id: str | None, subject: str | None, issued_at: int | None
     ) -> bool:
-        """Answer, with one indexed SELECT, whether any of the given facts is revoked.
-
-        Args:
-            jti: the token's ``jti``.
-            family_id: the family the token belongs to.
-            subject: the token's ``sub``.
-            issued_at: the token's ``iat`` (with ``subject``); a missing one counts as old.
-
-        Returns:
-            ``True`` when any of them is revoked.
-
-        Raises:
-            StoreUnavailableError: the database cannot be used.
-        """
+        # One indexed SELECT; a missing iat counts as older than any cut-off.
         row = await self._database.fetchone(
             f"SELECT 1 FROM {self._table} WHERE expires_at > ? AND ("  # noqa: S608
             "key = ? OR key = ? OR (key = ? AND (? IS NULL OR value > ?))) LIMIT 1",
@@ -232,7 +174,7 @@ class SQLiteRevocationStore(Closing):
         now = self._clock()
         if expires_at <= now:
             return
-        await self._database.execute(f"DELETE FROM {self._table} WHERE expires_at <= ?", (now,))  # noqa: S608
+        await self._delete_expired(now)
         # Upsert keeping the latest cut-off and the longest expiry (RFC 7009 §2.2: a
         # revocation stays in force until the token it revokes has expired).
         await self._database.execute(

@@ -1,0 +1,95 @@
+"""What both OAuth sign-in strategies share: the code flow, an HTTP client, the verify call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+import httpx
+from starlette.requests import HTTPConnection
+
+from gatepass.strategies import _oauth_state
+from gatepass.strategies._oauth_flow import Client, Clock, Flow, Verify, ask_verify, scope_text
+from gatepass.strategies._oauth_http import ClientAuth
+from gatepass.strategies._oauth_profile import ProviderProfile
+from gatepass.strategies.outcomes import Outcome
+
+
+class CodeFlowStrategy:
+    """The half of ``OAuth2Strategy`` and ``OIDCStrategy`` that does not depend on the protocol.
+
+    Args:
+        name: the registration name; also ``ProviderProfile.provider``.
+        client_id: this app's client id at the provider.
+        client_secret: this app's client secret.
+        callback_url: the absolute redirect URI registered with the provider.
+        scope: scopes to ask for (a string or a list).
+        verify: the app's ``verify(profile)`` (or ``verify(request, profile)``).
+        pass_request: pass the request to ``verify`` first.
+        client: an ``httpx.AsyncClient`` the caller owns, or ``None`` to make one lazily.
+        client_auth: client authentication at the token endpoint.
+        authorization_params: extra authorization request parameters.
+        state_ttl: how long a login may stay pending.
+        timeout: per provider request.
+        clock: epoch seconds.
+        token: ``token(nbytes)`` random text.
+
+    Raises:
+        ConfigurationError: missing client credentials or a relative callback URL.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        client_id: str,
+        client_secret: str,
+        callback_url: str,
+        scope: str | Sequence[str],
+        verify: Verify,
+        pass_request: bool,
+        client: httpx.AsyncClient | None,
+        client_auth: ClientAuth,
+        authorization_params: Mapping[str, str] | None,
+        state_ttl: timedelta,
+        timeout: timedelta,
+        clock: Clock,
+        token: _oauth_state.Token,
+    ) -> None:
+        self.name = name
+        self._verify = verify
+        self._pass_request = pass_request
+        self._client = client
+        self._owns_client = client is None
+        self.flow = Flow(
+            name=name,
+            client=Client(
+                client_id=client_id,
+                client_secret=client_secret,
+                callback_url=callback_url,
+                scope=scope_text(scope),
+                client_auth=client_auth,
+                params=dict(authorization_params or {}),
+            ),
+            http=self._http,
+            state_ttl=state_ttl,
+            timeout=timeout,
+            clock=clock,
+            token=token,
+        )
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient()
+        return self._client
+
+    async def _ask_verify(self, request: HTTPConnection, profile: ProviderProfile) -> Outcome:
+        return await ask_verify(
+            self._verify, profile, self.name, request if self._pass_request else None
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this strategy made it."""
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
