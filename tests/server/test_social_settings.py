@@ -137,7 +137,7 @@ def test_a_url_that_is_not_a_safe_origin_is_refused(
 
 
 def test_a_provider_without_a_usable_origin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GATEPASS_ISSUER", "gatepass")
+    # Neither GATEPASS_PUBLIC_URL nor GATEPASS_ISSUER: no silent development default.
     monkeypatch.setenv("GATEPASS_GITHUB_CLIENT_SECRET", "gh-secret")
     message = _refused(monkeypatch, GATEPASS_GITHUB_CLIENT_ID="gh-id")
     assert "set GATEPASS_PUBLIC_URL" in message
@@ -146,6 +146,7 @@ def test_a_provider_without_a_usable_origin_is_refused(monkeypatch: pytest.Monke
 async def test_the_shared_http_client_is_closed_at_shutdown(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("GATEPASS_PUBLIC_URL", "https://auth.example.com")
     monkeypatch.setenv("GATEPASS_GITHUB_CLIENT_ID", "gh-id")
     monkeypatch.setenv("GATEPASS_GITHUB_CLIENT_SECRET", "gh-secret")
     app = create_app(load_settings())

@@ -116,7 +116,7 @@ async def api_user(request: Request) -> User:
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
-    responses=responses(400, 401, 422, 429, 503),
+    responses=responses(400, 401, 411, 413, 422, 429, 503),
     summary="Exchange email and password for a token pair",
 )
 async def issue_token(request: Request, body: TokenRequest) -> Response:
@@ -146,7 +146,7 @@ async def issue_token(request: Request, body: TokenRequest) -> Response:
 @router.post(
     "/auth/refresh",
     response_model=TokenResponse,
-    responses=responses(400, 401, 422, 503),
+    responses=responses(400, 401, 411, 413, 422, 503),
     summary="Rotate a refresh token for a new pair",
 )
 async def refresh_token(request: Request, body: RefreshRequest) -> Response:

@@ -19,7 +19,7 @@ from gatepass.passwords import PasswordHasher
 from gatepass.server import api, errors, pages, rendering, social_pages
 from gatepass.server.backends import Backends
 from gatepass.server.bodysize import BodySizeLimitMiddleware
-from gatepass.server.datadir import session_secret
+from gatepass.server.datadir import data_dir_lock_async, private_files, session_secret
 from gatepass.server.headers import SecurityHeadersMiddleware
 from gatepass.server.logging import SecurityLog
 from gatepass.server.refusals import CSRFWithPages
@@ -64,7 +64,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await state.backends.open()
+        # ``serve --workers N`` starts N processes at once: one at a time brings the
+        # users schema up to date, or two race to create the same tables.
+        async with data_dir_lock_async(settings.data_dir):
+            await state.backends.open()
+        # Files SQLite made while opening (-wal, -shm) are owner-only too (CWE-276).
+        private_files(settings.data_dir, ())
         try:
             yield
         finally:
@@ -94,8 +99,8 @@ def create_app(
         SessionMiddleware,
         store=state.backends.sessions,
         secret_keys=[session_secret(settings.data_dir)],
-        secure=settings.secure_cookies,
+        secure=settings.effective_secure_cookies,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_size=MAX_BODY)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.effective_secure_cookies)
     return app

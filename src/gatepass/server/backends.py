@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from limits.aio.storage import Storage
 
 from gatepass.security.ratelimit import memory_storage, redis_storage
+from gatepass.server.datadir import private_files
 from gatepass.server.settings import Settings
 from gatepass.sessions import MemorySessionStore, SessionStore
 from gatepass.tokens.stores import RefreshStore, RevocationStore
@@ -64,6 +65,11 @@ class Backends:
         Raises:
             ConfigurationError: the database URL is not usable.
         """
+        # The SQLite files this process will open in the data folder: created 0600.
+        files = [] if settings.database_url else ["gatepass.db"]
+        if not settings.redis_url:
+            files += ["sessions.db", "tokens.db", "revocations.db"]
+        private_files(settings.data_dir, files)
         users = SQLUserStore(settings.effective_database_url)
         if settings.redis_url:
             from redis.asyncio import BlockingConnectionPool, Redis

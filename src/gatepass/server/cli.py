@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -43,12 +43,37 @@ def load_settings() -> Settings:
         raise SystemExit(f"gatepass: cannot read {SETTINGS_FILE_VARIABLE}: {exc}") from None
 
 
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy options: forwarded headers only from the configured proxies.
+
+    Args:
+        settings: the validated settings.
+
+    Returns:
+        ``proxy_headers`` and, when ``GATEPASS_FORWARDED_ALLOW_IPS`` is set,
+        ``forwarded_allow_ips``.
+    """
+    # Client addresses (for rate limits and logs) are the peer's; a proxy in front
+    # must be trusted explicitly, never by default (CWE-348).
+    if not settings.forwarded_allow_ips.strip():
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
+
+
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
     import uvicorn
 
     from gatepass.server.logging import uvicorn_log_config
 
     settings = load_settings()
+    if args.workers > 1 and not settings.redis_url:
+        # Without Redis the rate-limit counters live in each process: N workers would
+        # allow N times every limit (OWASP ASVS 2.2.1, CWE-307).
+        raise SystemExit(
+            f"gatepass: --workers {args.workers} needs GATEPASS_REDIS_URL: without Redis "
+            "each worker keeps its own rate-limit counters, so every limit would be "
+            f"{args.workers} times higher. Run one worker, or set GATEPASS_REDIS_URL."
+        )
     host = args.host or settings.host
     port = args.port or settings.port
     uvicorn.run(
@@ -59,10 +84,8 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         workers=args.workers,
         log_level=args.log_level,
         log_config=uvicorn_log_config(args.log_level),
-        # Client addresses (for rate limits and logs) are the peer's; a proxy in
-        # front must be trusted explicitly, never by default.
-        proxy_headers=False,
         server_header=False,
+        **proxy_options(settings),
     )
     return 0
 

@@ -11,6 +11,7 @@ import getpass
 import math
 import sys
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -166,6 +167,24 @@ async def token_verify(state: ServerState, args: argparse.Namespace, out: TextIO
     return 0
 
 
+def _terminal_safe(text: str) -> str:
+    """JSON text with control and format characters escaped as ``\\uXXXX``.
+
+    An unverified token is attacker-written: C1 controls (ESC sequences) and bidi
+    overrides would drive or disguise the operator's terminal (CWE-150, Trojan Source
+    CVE-2021-42574). Outside strings JSON is ASCII, so escaping keeps it valid JSON.
+    """
+
+    def escape(char: str) -> str:
+        if unicodedata.category(char) not in {"Cc", "Cf"} or char == "\n":
+            return char
+        encoded = char.encode("utf-16-be")
+        units = [int.from_bytes(encoded[i : i + 2], "big") for i in range(0, len(encoded), 2)]
+        return "".join(f"\\u{unit:04x}" for unit in units)
+
+    return "".join(escape(char) for char in text)
+
+
 async def token_inspect(state: ServerState, args: argparse.Namespace, out: TextIO) -> int:
     """``gatepass token inspect TOKEN``: header and claims, and why it would be refused."""
     token = _read_token(args.token)
@@ -175,8 +194,10 @@ async def token_inspect(state: ServerState, args: argparse.Namespace, out: TextI
         out.write(f"not a JWT: {exc.message}\n")
         return 1
     dump = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-    out.write("header (not verified):\n" + orjson.dumps(header, option=dump).decode() + "\n")
-    out.write("claims (not verified):\n" + orjson.dumps(claims, option=dump).decode() + "\n")
+    header_text = _terminal_safe(orjson.dumps(header, option=dump).decode())
+    claims_text = _terminal_safe(orjson.dumps(claims, option=dump).decode())
+    out.write("header (not verified):\n" + header_text + "\n")
+    out.write("claims (not verified):\n" + claims_text + "\n")
     for name in ("iat", "nbf", "exp"):
         if isinstance(claims.get(name), int | float):
             out.write(f"  {name}: {_when(claims[name])}\n")

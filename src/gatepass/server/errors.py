@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gatepass.authenticator import error_response
-from gatepass.authenticator.responses import INTERNAL_ERROR
+from gatepass.authenticator.responses import INTERNAL_ERROR, Halt
 from gatepass.errors import GatepassError
 from gatepass.integrations import install_error_handlers
 
@@ -99,6 +99,21 @@ async def _error(request: Request, exc: Exception) -> Response:
 
 
 _KEPT_HEADERS = frozenset({"www-authenticate", "retry-after"})
+_REFUSED_MESSAGE = "The access token is not valid: malformed, expired or revoked."
+
+
+async def _halt(request: Request, exc: Exception) -> Response:
+    # A guard's finished answer; on the API a refused token's body says what its
+    # challenge says (RFC 6750 §3.1 "invalid_token"), not "no credentials".
+    assert isinstance(exc, Halt)
+    response = exc.response
+    challenge = response.headers.get("www-authenticate", "")
+    api = request.url.path.startswith(API_PREFIXES)
+    if api and response.status_code == 401 and 'error="invalid_token"' in challenge:
+        headers = {k: v for k, v in response.headers.items() if k in _KEPT_HEADERS}
+        body = {"error": "invalid_token", "message": _REFUSED_MESSAGE}
+        return JSONResponse(body, 401, headers)
+    return response
 
 
 def install(app: FastAPI) -> None:
@@ -108,6 +123,7 @@ def install(app: FastAPI) -> None:
         app: the server app.
     """
     install_error_handlers(app, catch_all=True)
+    app.add_exception_handler(Halt, _halt)
     app.add_exception_handler(GatepassError, _error)
     app.add_exception_handler(Exception, _error)
     app.add_exception_handler(RequestValidationError, _validation)

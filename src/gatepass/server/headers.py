@@ -19,6 +19,7 @@ SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
     "cross-origin-opener-policy": "same-origin",
 }
+HSTS = "max-age=31536000"
 
 
 class SecurityHeadersMiddleware:
@@ -26,10 +27,16 @@ class SecurityHeadersMiddleware:
 
     Args:
         app: the wrapped ASGI app.
+        hsts: also send ``Strict-Transport-Security`` (the server is reached over https).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.headers = dict(SECURITY_HEADERS)
+        if hsts:
+            # Browsers then refuse plain http to this host for a year (RFC 6797 §6.1,
+            # OWASP ASVS 14.4.5); never sent for local http development.
+            self.headers["strict-transport-security"] = HSTS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,7 +47,7 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
             await send(message)
 

@@ -72,6 +72,30 @@ class SecurityLog:
         self.logger.log(level, orjson.dumps(record, default=str).decode())
 
 
+class StripQueryFilter(logging.Filter):
+    """Drops the query string from uvicorn's access-log lines.
+
+    A callback's ``code`` and ``state`` (``/auth/github/callback?code=...``) are
+    credentials for a few minutes; they must not reach a log file (OWASP ASVS 7.1.1,
+    CWE-532, RFC 9700 §4.2.4). uvicorn logs ``(client, method, path, version, status)``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the path argument of an access record; always keep the record.
+
+        Args:
+            record: the log record.
+
+        Returns:
+            ``True``.
+        """
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path = args[2].partition("?")[0]
+            record.args = (*args[:2], path, *args[3:])
+        return True
+
+
 def uvicorn_log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging config plus a plain stderr handler for security events.
 
@@ -96,4 +120,6 @@ def uvicorn_log_config(level: str) -> dict[str, Any]:
         "propagate": False,
     }
     config["loggers"]["gatepass"] = {"handlers": ["default"], "level": level.upper()}
+    config.setdefault("filters", {})["gatepass_strip_query"] = {"()": StripQueryFilter}
+    config["loggers"]["uvicorn.access"]["filters"] = ["gatepass_strip_query"]
     return config

@@ -77,7 +77,8 @@ async def login(request: Request, next: str | None = None) -> Response:
     except RateLimitedError as exc:
         state.security.event("login.throttled", account=account_hash(email), address=address)
         flash(request, "error", "Too many attempts. Wait a minute and try again.")
-        page = render(request, "login.html", status_code=429, email=email, next=next or "")
+        # Only a validated local path goes back into the form (OWASP ASVS 5.1.5).
+        page = render(request, "login.html", status_code=429, email=email, next=safe)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     user = await verify_credentials(state.backends.users, state.hasher, email, password)

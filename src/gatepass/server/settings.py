@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=1, le=20)
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8, le=4 * 1024 * 1024)
     host: str = "127.0.0.1"
+    # Proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or
+    # networks); empty trusts none, so a client cannot pick its own address for the
+    # per-address limits (OWASP ASVS 14.5.x, CWE-348).
+    forwarded_allow_ips: str = Field(default="", pattern=r"^[0-9A-Fa-f.:/,* ]*$")
     port: int = Field(default=8000, ge=1, le=65535)
     # Social login: a provider is enabled when its client id is set.
     public_url: str | None = None
@@ -81,7 +85,21 @@ class Settings(BaseSettings):
     @field_validator("access_token_ttl", "refresh_token_ttl", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
-        return parse_duration(value)
+        duration = parse_duration(value)
+        if duration <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return duration
+
+    @field_validator("login_limit", "address_limit", "register_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as '5/minute' or '10/hour'") from None
+        return value
 
     @field_validator("jwt_secret")
     @classmethod
@@ -105,7 +123,9 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("public_url", "oidc_issuer")
+    # The issuer is the origin the tokens name (and the fallback public origin): a
+    # web origin like the others (RFC 8414 §2 "issuer", OpenID Connect Discovery §3).
+    @field_validator("public_url", "oidc_issuer", "issuer")
     @classmethod
     def _web_origin(cls, value: str | None) -> str | None:
         if value is None:
@@ -154,11 +174,28 @@ class Settings(BaseSettings):
         configured = any(
             getattr(self, f"{name}_client_id") for name in ("github", "google", "microsoft", "oidc")
         )
-        if configured and self.public_url is None and not self.issuer.startswith("http"):
+        # The callbacks must not silently point at the development default: a provider
+        # needs the operator to name the external origin (RFC 9700 §4.1, exact redirect
+        # URIs registered at the provider).
+        explicit_issuer = "issuer" in self.model_fields_set
+        if configured and self.public_url is None and not explicit_issuer:
             raise ValueError(
                 "a sign-in provider is configured: set GATEPASS_PUBLIC_URL to the server's "
                 "external origin (its callbacks are {origin}/auth/{provider}/callback)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _secret_fits_algorithm(self) -> Settings:
+        # RFC 7518 §3.2: the HMAC key is at least as long as the hash output.
+        needed = {"HS384": 48, "HS512": 64}.get(self.jwt_algorithm or "", 32)
+        if self.jwt_secret is not None:
+            length = len(self.jwt_secret.get_secret_value().encode())
+            if length < needed:
+                raise ValueError(
+                    f"GATEPASS_JWT_SECRET must be at least {needed} bytes for "
+                    f"{self.jwt_algorithm} (RFC 7518 §3.2)"
+                )
         return self
 
     @model_validator(mode="after")
@@ -180,6 +217,19 @@ class Settings(BaseSettings):
     def effective_public_url(self) -> str:
         """The external origin of the server: ``public_url``, else ``issuer``."""
         return (self.public_url or self.issuer).rstrip("/")
+
+    @property
+    def effective_secure_cookies(self) -> bool:
+        """Whether cookies are ``Secure`` (and ``__Host-``): the setting, else derived.
+
+        Unset, it follows the public origin, never the request's ``Host`` header, which
+        a reverse proxy may rewrite to ``127.0.0.1``: Secure unless the origin is plain
+        http on a loopback host (OWASP ASVS 3.4.1).
+        """
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        parts = urlsplit(self.effective_public_url)
+        return not (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS)
 
     @property
     def effective_social_signup(self) -> bool:

@@ -24,7 +24,7 @@ from gatepass.server.settings import Settings
 from gatepass.strategies import OIDCStrategy, ProviderProfile, Strategy, providers
 from gatepass.strategies.outcomes import Fail
 from gatepass.users import SQLUserStore, User
-from gatepass.users.identities import Identity, IdentityStore, SQLIdentityStore, link_or_create
+from gatepass.users.identities import Identity, SQLIdentityStore, link_or_create
 
 CHANNEL = "social"
 Unlinked = Literal["unlinked", "not_linked", "last_way_in"]
@@ -56,7 +56,7 @@ class SocialLogin:
     """
 
     providers: dict[str, SocialProvider]
-    identities: IdentityStore
+    identities: SQLIdentityStore
     http: httpx.AsyncClient | None = None
     _security: SecurityLog = field(default_factory=SecurityLog)
 
@@ -130,17 +130,15 @@ class SocialLogin:
         links = await self.identities.list_for_user(user.id)
         if not any(link.provider == provider and link.subject == subject for link in links):
             return "not_linked"
-        others = [
-            link
-            for link in links
-            if (link.provider, link.subject) != (provider, subject)
-            and link.provider in self.providers
-        ]
         # An account must keep a way in, or it is lost to its owner (OWASP ASVS 2.5).
-        if user.password_hash is None and not others:
-            return "last_way_in"
-        if not await self.identities.unlink(user.id, provider, subject):
-            return "not_linked"
+        # The check and the delete are one step in the database: two concurrent
+        # unlinks must not both pass a check made before either deletes (CWE-362).
+        if not await self.identities.unlink_unless_last(
+            user.id, provider, subject, usable=self.providers.keys()
+        ):
+            # A concurrent unlink of the same link may have removed it meanwhile.
+            gone = await self.identities.find(provider, subject) is None
+            return "not_linked" if gone else "last_way_in"
         self._security.event("identity.unlinked", user_id=user.id, provider=provider)
         return "unlinked"
 

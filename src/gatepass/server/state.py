@@ -157,7 +157,7 @@ def state_of(connection: HTTPConnection) -> ServerState:
 
 
 def client_address(connection: HTTPConnection) -> str:
-    """The peer address (no proxy headers are trusted; uvicorn runs without them).
+    """The peer address (X-Forwarded-For only from GATEPASS_FORWARDED_ALLOW_IPS proxies).
 
     Args:
         connection: the request.

@@ -7,6 +7,7 @@ is the sign-in policy an app's ``verify(profile)`` calls.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -248,6 +249,57 @@ class SQLIdentityStore:
             table.c.user_id == user_id, table.c.provider == provider, table.c.subject == subject
         )
         async with self._users._connect(write=True) as connection:
+            result = await connection.execute(statement)
+        return bool(result.rowcount)
+
+    async def unlink_unless_last(
+        self, user_id: str, provider: str, subject: str, *, usable: Collection[str]
+    ) -> bool:
+        """Remove a user's link unless it is their last way to sign in, atomically.
+
+        The link goes only if the user has a password or another link whose provider
+        is in ``usable``; the check and the delete are one statement under a lock on
+        the user's row, so two concurrent unlinks cannot remove both last links.
+
+        Args:
+            user_id: the user.
+            provider: the provider name.
+            subject: the provider's account id.
+            usable: providers that can still sign the user in (the configured ones).
+
+        Returns:
+            ``True`` when the link was removed; ``False`` when there is no such link
+            or it is the user's last way in.
+
+        Raises:
+            StoreUnavailableError: the database cannot be reached.
+        """
+        from sqlalchemy import and_, delete, exists, not_, or_, select
+
+        from gatepass.users.tables import user_identities as table
+        from gatepass.users.tables import users
+
+        other = table.alias("other")
+        has_password = exists().where(users.c.id == user_id, users.c.password_hash.is_not(None))
+        other_way_in = exists().where(
+            other.c.user_id == user_id,
+            not_(and_(other.c.provider == provider, other.c.subject == subject)),
+            other.c.provider.in_(sorted(usable)),
+        )
+        statement = delete(table).where(
+            table.c.user_id == user_id,
+            table.c.provider == provider,
+            table.c.subject == subject,
+            or_(has_password, other_way_in),
+        )
+        async with self._users._connect(write=True) as connection:
+            # Check-then-delete is a write skew under READ COMMITTED: lock the user's
+            # row first so concurrent unlinks of one user run one after the other
+            # (CWE-362; OWASP ASVS 2.5 "an account keeps a way in"). SQLite ignores
+            # FOR UPDATE; there the single DELETE statement holds the write lock.
+            await connection.execute(
+                select(users.c.id).where(users.c.id == user_id).with_for_update()
+            )
             result = await connection.execute(statement)
         return bool(result.rowcount)
 
