@@ -3,8 +3,8 @@
 Two private ``redis-server`` processes on free ports (no RDB, no AOF; the machine's
 shared Redis is never touched), pinned to CPU 1; the client runs pinned to CPU 0. The
 small one holds 1,000 sessions and 1,000 refresh tokens, the big one 1,000,000 of
-each, written in the stores' own layout and format (``SessionRecord.to_json``, the
-user index set, refresh-token hashes with their TTLs) by pipelined writes in bounded
+each, written in the stores' own layout and format (``encode_record``, the user index
+hash, refresh-token hashes with their TTLs) by pipelined writes in bounded
 batches. Latency is one store call from the app's side (``load`` of a session,
 ``spend`` of a refresh token, each on a random stored entry), alternating between the
 two servers in rounds so a busy moment hits both alike; the ratio is the median of
@@ -32,7 +32,8 @@ from redis.asyncio import Redis
 
 from bench._http_servers import private_redis, redis_server_path
 from gatepass.sessions import SessionRecord
-from gatepass.sessions.stores.redis import RedisSessionStore
+from gatepass.sessions.session import USER_ID_KEY
+from gatepass.sessions.stores.redis import RedisSessionStore, encode_record
 from gatepass.tokens.stores import RedisRefreshStore
 from gatepass.users import new_user_id
 
@@ -132,16 +133,19 @@ class _Filled:
     def _session_commands(self, size: int) -> list[tuple[bytes, ...]]:
         now = datetime.now(UTC)
         millis = str(int(SESSION_TTL.total_seconds() * 1000)).encode()
-        # One real record, its user id swapped per entry: SessionRecord.to_json's exact
-        # bytes without a million serialisations.
+        # One real record, its user id swapped per entry: encode_record's exact bytes
+        # without a million serialisations. The data is what a login through the
+        # Authenticator leaves in a session: the scope's user and the session's owner.
         placeholder = "P" * len(new_user_id())
-        template = SessionRecord(
-            data={"_gatepass_users": {"default": placeholder}},
-            user_id=placeholder,
-            created_at=now,
-            last_seen=now,
-            user_agent=USER_AGENT,
-        ).to_json()
+        template = encode_record(
+            SessionRecord(
+                data={"_gatepass_users": {"default": placeholder}, USER_ID_KEY: placeholder},
+                user_id=placeholder,
+                created_at=now,
+                last_seen=now,
+                user_agent=USER_AGENT,
+            )
+        )
         commands = []
         for session_id, user_id in zip(_ids(size, 32), _ids(size, 16), strict=True):
             # The store's own layout (RedisSessionStore.save): record + user index.
@@ -155,7 +159,7 @@ class _Filled:
                     b"PX",
                     millis,
                 ),
-                (b"SADD", user_key, session_id.encode()),
+                (b"HSET", user_key, session_id.encode(), b""),
                 (b"PEXPIRE", user_key, millis),
             ]
             self.session_ids.append(session_id)

@@ -1,9 +1,15 @@
 """Redis session store: several server processes share it; entries expire by themselves.
 
-Layout under a key prefix: ``<prefix>s:<id>`` holds the JSON record with a TTL set on
-every save; ``<prefix>u:<user>`` is the set of that user's session ids (pruned lazily
-as sessions expire), whose TTL is pushed to the longest session's. Needs Redis 7+
-(``PEXPIRE ... GT``). Redis errors become ``StoreUnavailableError`` (fail closed).
+Layout under a key prefix: ``<prefix>s:<id>`` holds the record with a TTL set on every
+save; ``<prefix>u:<user>`` is a hash whose fields are that user's session ids (pruned
+lazily as sessions expire), whose TTL is pushed to the longest session's. Needs Redis
+7+ (``PEXPIRE ... GT``). Redis errors become ``StoreUnavailableError`` (fail closed).
+
+Memory is what a Redis session store costs at scale, so the record is a compact JSON
+array (field names not repeated, integer milliseconds, the user id not stored twice)
+and the index is a hash with empty values, which Redis keeps listpack-encoded while it
+is small (a set of strings is a hash table until Redis 7.2). A stored value that does
+not decode as a record loads as no session.
 """
 
 from __future__ import annotations
@@ -11,18 +17,89 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from gatepass.errors import StoreUnavailableError
+from gatepass.sessions.session import USER_ID_KEY
 from gatepass.sessions.stores.base import SessionInfo, SessionRecord, ttl_seconds
 
 logger = logging.getLogger("gatepass.stores")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+_OWNER_IN_DATA = 0  # the record's user id is the one the session data holds
+
+
+def encode_record(record: SessionRecord) -> bytes:
+    """Serialise a record as the compact array this store keeps.
+
+    ``[data, user, created_ms, seen_after_ms, remember, user_agent]``; ``user`` is
+    ``0`` when the session data already names the same user, which is how the
+    session middleware stores every logged-in session.
+
+    Args:
+        record: the record.
+
+    Returns:
+        JSON bytes.
+    """
+    created = (record.created_at - _EPOCH) // _MS
+    owner = record.user_id
+    user: str | int | None = (
+        _OWNER_IN_DATA if owner is not None and record.data.get(USER_ID_KEY) == owner else owner
+    )
+    return orjson.dumps(
+        [
+            record.data,
+            user,
+            created,
+            (record.last_seen - _EPOCH) // _MS - created,
+            int(record.remember),
+            record.user_agent,
+        ]
+    )
+
+
+def decode_record(raw: bytes | str) -> SessionRecord | None:
+    """Rebuild a record written by :func:`encode_record`.
+
+    Args:
+        raw: the stored bytes.
+
+    Returns:
+        The record, or ``None`` when the value is not one (a damaged or foreign value
+        is no session, never an error page).
+    """
+    try:
+        data, user, created, seen_after, remember, agent = orjson.loads(raw)
+        if user == _OWNER_IN_DATA and not isinstance(user, bool):
+            user = data[USER_ID_KEY]
+        if not (
+            isinstance(data, dict)
+            and (user is None or isinstance(user, str))
+            and type(created) is int
+            and type(seen_after) is int
+            and isinstance(agent, str)
+        ):
+            return None
+        created_at = _EPOCH + created * _MS
+        return SessionRecord(
+            data=data,
+            user_id=user,
+            created_at=created_at,
+            last_seen=created_at + seen_after * _MS,
+            remember=remember == 1,
+            user_agent=agent,
+        )
+    except (ValueError, TypeError, KeyError, OverflowError):
+        return None
 
 
 @asynccontextmanager
@@ -30,11 +107,20 @@ async def _translated() -> AsyncIterator[None]:
     try:
         yield
     except (RedisError, OSError) as error:
-        # Fail closed: no session is trusted while Redis is unreachable. The driver's
-        # text (host, port) goes to the log, not to the 503 body (OWASP ASVS 4.0.3
-        # V7.4.1); the cause stays chained.
-        logger.warning("The session store (Redis) failed.", exc_info=error)
-        raise StoreUnavailableError("The session store is unavailable.") from error
+        raise _unavailable(error) from error
+
+
+def _unavailable(error: BaseException) -> StoreUnavailableError:
+    # Fail closed: no session is trusted while Redis is unreachable. The driver's text
+    # (host, port) goes to the log, not to the 503 body (OWASP ASVS 4.0.3 V7.4.1); the
+    # caller chains the cause.
+    logger.warning("The session store (Redis) failed.", exc_info=error)
+    return StoreUnavailableError("The session store is unavailable.")
+
+
+def _wrong_type(error: ResponseError) -> bool:
+    # A pipeline prefixes the server's text with the failed command, so search for it.
+    return "WRONGTYPE Operation against a key holding the wrong kind of value" in str(error)
 
 
 class RedisSessionStore:
@@ -48,6 +134,7 @@ class RedisSessionStore:
     def __init__(self, client: Redis, *, prefix: str = "gatepass:session:") -> None:
         self.client = client
         self.prefix = prefix
+        self._record_prefix = f"{prefix}s:"
 
     @classmethod
     def from_url(
@@ -74,13 +161,13 @@ class RedisSessionStore:
         return cls(client, prefix=prefix)
 
     def _key(self, session_id: str) -> str:
-        return f"{self.prefix}s:{session_id}"
+        return self._record_prefix + session_id
 
     def _user_key(self, user_id: str) -> str:
         return f"{self.prefix}u:{user_id}"
 
     async def load(self, session_id: str) -> SessionRecord | None:
-        """Return the stored record, or ``None`` if unknown or expired.
+        """Return the stored record, or ``None`` if unknown, expired or unreadable.
 
         Args:
             session_id: the id from the cookie.
@@ -91,9 +178,13 @@ class RedisSessionStore:
         Raises:
             StoreUnavailableError: Redis cannot be reached.
         """
-        async with _translated():
-            raw = await self.client.get(self._key(session_id))
-        return None if raw is None else SessionRecord.from_json(raw)
+        # Every request with a session cookie comes here: one GET, and a plain
+        # try/except rather than the context manager the rarer calls use.
+        try:
+            raw = await self.client.get(self._record_prefix + session_id)
+        except (RedisError, OSError) as error:
+            raise _unavailable(error) from error
+        return None if raw is None else decode_record(raw)
 
     async def save(self, session_id: str, record: SessionRecord, *, ttl: timedelta) -> None:
         """Store a record with a TTL, and index it under its user.
@@ -107,11 +198,23 @@ class RedisSessionStore:
             StoreUnavailableError: Redis cannot be reached.
         """
         millis = int(ttl_seconds(ttl) * 1000) or 1
-        async with _translated(), self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self._key(session_id), record.to_json(), px=millis)
+        async with _translated():
+            try:
+                await self._save(session_id, record, millis)
+            except ResponseError as error:
+                if record.user_id is None or not _wrong_type(error):
+                    raise
+                # An index left by an earlier layout (a set): its sessions' records no
+                # longer load, so it indexes nothing; replace it rather than fail logins.
+                await self.client.delete(self._user_key(record.user_id))
+                await self._save(session_id, record, millis)
+
+    async def _save(self, session_id: str, record: SessionRecord, millis: int) -> None:
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self._key(session_id), encode_record(record), px=millis)
             if record.user_id is not None:
                 user_key = self._user_key(record.user_id)
-                pipe.sadd(user_key, session_id)
+                pipe.hset(user_key, session_id, b"")
                 # NX gives a fresh index a TTL; GT only ever lengthens it.
                 pipe.pexpire(user_key, millis, nx=True)
                 pipe.pexpire(user_key, millis, gt=True)
@@ -130,14 +233,19 @@ class RedisSessionStore:
             await self.client.delete(self._key(session_id))
 
     async def _members(self, user_id: str) -> list[tuple[str, SessionRecord | None]]:
-        ids = sorted(
-            m.decode() if isinstance(m, bytes) else str(m)
-            for m in await self.client.smembers(self._user_key(user_id))
-        )
+        try:
+            fields = await self.client.hkeys(self._user_key(user_id))
+        except ResponseError as error:
+            if not _wrong_type(error):
+                raise
+            # An earlier layout's index: nothing it names loads any more (see save).
+            await self.client.delete(self._user_key(user_id))
+            return []
+        ids = sorted(m.decode() if isinstance(m, bytes) else str(m) for m in fields)
         if not ids:
             return []
         raws: list[Any] = await self.client.mget([self._key(i) for i in ids])
-        records = [None if raw is None else SessionRecord.from_json(raw) for raw in raws]
+        records = [None if raw is None else decode_record(raw) for raw in raws]
         return [
             (i, r if r is not None and r.user_id == user_id else None)
             for i, r in zip(ids, records, strict=True)
@@ -164,7 +272,7 @@ class RedisSessionStore:
                 async with self.client.pipeline(transaction=True) as pipe:
                     if doomed:
                         pipe.delete(*[self._key(i) for i in doomed])
-                    pipe.srem(self._user_key(user_id), *stale)
+                    pipe.hdel(self._user_key(user_id), *stale)
                     await pipe.execute()
         return len(doomed)
 
@@ -184,7 +292,7 @@ class RedisSessionStore:
             members = await self._members(user_id)
             gone = [i for i, record in members if record is None]
             if gone:
-                await self.client.srem(self._user_key(user_id), *gone)
+                await self.client.hdel(self._user_key(user_id), *gone)
         infos = [SessionInfo.of(i, record) for i, record in members if record is not None]
         return sorted(infos, key=lambda info: info.last_seen, reverse=True)
 
