@@ -272,6 +272,24 @@ async def test_token_endpoint_is_rate_limited_per_address(tmp_path: Path) -> Non
     assert statuses == [401, 401, 401, 429]
 
 
+async def test_refresh_endpoint_is_rate_limited_per_address(tmp_path: Path) -> None:
+    from gatepass.server.app import create_app
+    from server.server_helpers import fast_hasher
+
+    settings = Settings(data_dir=tmp_path / "data", refresh_limit="3/minute")
+    app = create_app(settings, hasher=fast_hasher())
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            answers = [
+                await http.post("/auth/refresh", json={"refresh_token": f"guess-{i}"})
+                for i in range(4)
+            ]
+    assert [answer.status_code for answer in answers] == [401, 401, 401, 429]
+    assert answers[-1].json()["error"] == "rate_limited"
+    assert int(answers[-1].headers["retry-after"]) > 0
+
+
 async def test_an_oversized_body_is_refused_before_it_is_read(client: httpx.AsyncClient) -> None:
     body = b'{"email": "a@example.com", "password": "' + b"x" * 200_000 + b'"}'
     response = await client.post(

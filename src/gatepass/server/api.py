@@ -22,10 +22,11 @@ from gatepass.errors import (
     TokenError,
 )
 from gatepass.passwords import verify_credentials
+from gatepass.security.ratelimit import address_key
 from gatepass.server.errors import ErrorBody, responses
 from gatepass.server.keyring import JWKS_MAX_AGE
 from gatepass.server.logging import account_hash
-from gatepass.server.state import API_STRATEGY, client_address, state_of
+from gatepass.server.state import API_STRATEGY, REFRESH_LIMIT, client_address, state_of
 from gatepass.tokens.service import TokenPair
 from gatepass.users import User
 
@@ -146,17 +147,23 @@ async def issue_token(request: Request, body: TokenRequest) -> Response:
 @router.post(
     "/auth/refresh",
     response_model=TokenResponse,
-    responses=responses(400, 401, 411, 413, 422, 503),
+    responses=responses(400, 401, 411, 413, 422, 429, 503),
     summary="Rotate a refresh token for a new pair",
 )
 async def refresh_token(request: Request, body: RefreshRequest) -> Response:
     """Spend the refresh token; a reused one revokes its whole family (RFC 9700 §4.14.2)."""
     state = state_of(request)
+    address = client_address(request)
+    try:
+        await state.limiter.hit(REFRESH_LIMIT, address_key(address))
+    except RateLimitedError:
+        state.security.event("refresh.throttled", address=address)
+        raise
     state.keyring.refresh()
     try:
         pair = await state.tokens.refresh(body.refresh_token)
     except RevokedTokenError:
-        state.security.event("refresh.reuse", address=client_address(request))
+        state.security.event("refresh.reuse", address=address)
         raise
     user = await state.backends.users.find_by_id(str(pair.claims["sub"]))
     if user is None or not user.is_active:

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     login_limit: str = "5/minute"
     address_limit: str = "30/minute"
     register_limit: str = "10/hour"
+    refresh_limit: str = "60/minute"
     redis_prefix: str = Field(default="gatepass:", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
     # OWASP Password Storage Cheat Sheet, "Argon2id": m=19456 KiB, t=2, p=1 at least.
     argon2_time_cost: int = Field(default=2, ge=1, le=20)
@@ -90,7 +91,7 @@ class Settings(BaseSettings):
             raise ValueError("must be longer than zero")
         return duration
 
-    @field_validator("login_limit", "address_limit", "register_limit")
+    @field_validator("login_limit", "address_limit", "register_limit", "refresh_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
         from limits import parse

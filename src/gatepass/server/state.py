@@ -22,6 +22,7 @@ from gatepass.users import User
 
 API_STRATEGY = "api"
 REGISTER_LIMIT = "register"
+REFRESH_LIMIT = "refresh"
 
 
 @dataclass(slots=True)
@@ -132,10 +133,11 @@ class ServerState:
                 per_address=settings.address_limit,
                 namespace=f"{settings.redis_prefix}login",
             ),
-            # New accounts per address: each costs an argon2 hash and a row (ASVS 2.2.1).
+            # Per address: new accounts (each costs an argon2 hash and a row) and refresh
+            # attempts (guessing or replaying refresh tokens) (OWASP ASVS 2.2.1, 11.1.4).
             limiter=RateLimiter(
                 backends.limits,
-                {REGISTER_LIMIT: settings.register_limit},
+                {REGISTER_LIMIT: settings.register_limit, REFRESH_LIMIT: settings.refresh_limit},
                 namespace=f"{settings.redis_prefix}register",
             ),
             security=security,
