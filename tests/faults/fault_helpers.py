@@ -96,6 +96,7 @@ async def one_user_server(data_dir: Path, **stores: str) -> AsyncIterator[FastAP
         data_dir=data_dir,
         login_limit="100000/minute",
         address_limit="100000/minute",
+        refresh_limit="100000/minute",
         **stores,  # type: ignore[arg-type]
     )
     application = create_app(settings, hasher=fast_hasher(), security=SecurityLog())

@@ -48,6 +48,7 @@ def cluster(
         # Every simulated user comes from 127.0.0.1: the address limit would stop them.
         "GATEPASS_ADDRESS_LIMIT": "1000000/minute",
         "GATEPASS_LOGIN_LIMIT": "1000/minute",
+        "GATEPASS_REFRESH_LIMIT": "1000000/minute",
         "GATEPASS_ARGON2_TIME_COST": "1",
         "GATEPASS_ARGON2_MEMORY_KIB": "1024",
     }
