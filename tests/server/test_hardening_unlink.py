@@ -14,7 +14,8 @@ from gatepass.server.logging import SecurityLog
 from gatepass.server.settings import Settings
 from gatepass.server.social import SocialLogin
 from gatepass.users import SQLUserStore
-from gatepass.users.identities import Identity, SQLIdentityStore
+from gatepass.users.identities import Identity
+from gatepass.users.identities_sql import SQLIdentityStore
 
 
 class _ListsTogether(SQLIdentityStore):

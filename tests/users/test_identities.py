@@ -18,12 +18,8 @@ from gatepass.errors import (
 )
 from gatepass.strategies import ProviderProfile
 from gatepass.users import MemoryUserStore, SQLUserStore, User, UserStore
-from gatepass.users.identities import (
-    IdentityStore,
-    MemoryIdentityStore,
-    SQLIdentityStore,
-    link_or_create,
-)
+from gatepass.users.identities import IdentityStore, MemoryIdentityStore, link_or_create
+from gatepass.users.identities_sql import SQLIdentityStore
 from users.conftest import SteppingClock, pg_test_schema
 
 Stores = tuple[UserStore, IdentityStore]

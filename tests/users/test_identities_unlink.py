@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gatepass.users import SQLUserStore
-from gatepass.users.identities import SQLIdentityStore
+from gatepass.users.identities_sql import SQLIdentityStore
 from users.conftest import pg_test_schema
 
 Stores = tuple[SQLUserStore, SQLIdentityStore]

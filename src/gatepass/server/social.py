@@ -24,7 +24,8 @@ from gatepass.server.settings import Settings
 from gatepass.strategies import OIDCStrategy, ProviderProfile, Strategy, providers
 from gatepass.strategies.outcomes import Fail
 from gatepass.users import SQLUserStore, User
-from gatepass.users.identities import Identity, SQLIdentityStore, link_or_create
+from gatepass.users.identities import Identity, link_or_create
+from gatepass.users.identities_sql import SQLIdentityStore
 
 CHANNEL = "social"
 Unlinked = Literal["unlinked", "not_linked", "last_way_in"]

@@ -11,7 +11,6 @@ from gatepass.users.identities import (
     IdentityStore,
     MemoryIdentityStore,
     ProviderAssertion,
-    SQLIdentityStore,
     link_or_create,
 )
 from gatepass.users.ids import new_user_id
@@ -20,6 +19,7 @@ from gatepass.users.model import User
 from gatepass.users.store import UserStore
 
 if TYPE_CHECKING:
+    from gatepass.users.identities_sql import SQLIdentityStore
     from gatepass.users.schema import migrate
     from gatepass.users.sql import SQLUserStore
     from gatepass.users.sql_url import async_database_url
@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "SQLIdentityStore": "gatepass.users.identities_sql",
     "SQLUserStore": "gatepass.users.sql",
     "async_database_url": "gatepass.users.sql_url",
     "migrate": "gatepass.users.schema",
