@@ -106,3 +106,27 @@ def test_the_public_wants_html_is_the_one_sessions_and_csrf_use() -> None:
     # Sessions and CSRF call gatepass._http.wants_html too; their tests check the
     # same Accept rule through real requests.
     assert wants_html is _http.wants_html
+
+
+def test_set_user_grants_token_scopes_then_the_users_own_scopes() -> None:
+    plain = build_request()
+    Authenticator().set_user(
+        plain, {"id": "u1"}, scopes=(s for s in ["read", "write"]), claims={"sub": "u1"}
+    )
+    assert plain.auth.scopes == ["authenticated", "read", "write"]
+    assert (dict(plain.auth.claims), plain.user.identity) == ({"sub": "u1"}, "u1")
+    with_roles = build_request()
+    Authenticator(user_scopes=lambda user: ["admin", "read"]).set_user(
+        with_roles, {"id": "u1"}, scopes=["read"], strategy="jwt"
+    )
+    assert with_roles.auth.scopes == ["authenticated", "read", "admin"]
+    assert with_roles.auth.strategy == "jwt"
+    nobody = build_request()
+    Authenticator(user_scopes=lambda user: ["admin"]).set_user(nobody, None, scopes=["read"])
+    assert nobody.auth.scopes == ["read"]
+    assert not nobody.user.is_authenticated
+
+
+async def test_attempt_with_an_unknown_strategy_name_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="Unknown strategy 'nope'"):
+        await Authenticator().attempt(build_request(), ["nope"])

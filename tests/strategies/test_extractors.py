@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from starlette.requests import Request
 
 from gatepass.strategies import extractors
 from gatepass.testing import build_request
@@ -52,3 +53,23 @@ async def test_chain_takes_the_first_token_found() -> None:
         await chained(build_request(headers={"cookie": "at=c"}, query={"access_token": "q"})) == "c"
     )
     assert await chained(build_request()) is None
+
+
+def raw_request(headers: list[tuple[bytes, bytes]]) -> Request:
+    return Request({"type": "http", "method": "GET", "path": "/", "headers": headers})
+
+
+async def test_bearer_header_reads_the_first_authorization_header_like_request_headers() -> None:
+    request = raw_request([(b"authorization", b"Basic x"), (b"authorization", b"Bearer abc")])
+    assert request.headers.get("authorization") == "Basic x"
+    assert await extractors.from_bearer_header()(request) is None
+    first = raw_request([(b"authorization", b"Bearer abc"), (b"authorization", b"Basic x")])
+    assert await extractors.from_bearer_header()(first) == "abc"
+
+
+async def test_auth_header_scheme_matches_case_insensitively_and_decodes_latin1() -> None:
+    request = raw_request(
+        [(b"x-other", b"1"), (b"authorization", "jWt  t\u00e9k ".encode("latin-1"))]
+    )
+    assert await extractors.from_auth_header("JWT")(request) == "t\u00e9k"
+    assert await extractors.from_auth_header("Bearer")(request) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -234,3 +235,37 @@ async def test_a_sync_claims_verify_runs_in_a_worker_thread(
     assert outcome.user == "u1"
     assert threads
     assert threading.get_ident() not in threads
+
+
+async def test_an_async_claims_verify_is_awaited_on_the_event_loop(clock: FrozenClock) -> None:
+    threads: list[int] = []
+
+    async def load(claims: dict[str, Any]) -> str:
+        threads.append(threading.get_ident())
+        return str(claims["sub"])
+
+    class Loader:
+        async def __call__(self, claims: dict[str, Any]) -> str:
+            return await load(claims)
+
+    verifier = Verifier(keys=KEY, audience="api", issuer="https://id.example", clock=clock)
+    for verify in (load, functools.partial(load), Loader()):
+        outcome = await run_strategy(
+            JWTStrategy(verifier, verify=verify), headers=bearer(token(clock))
+        )
+        assert isinstance(outcome, Success)
+        assert outcome.user == "u1"
+    assert threads == [threading.get_ident()] * 3
+
+
+async def test_a_sync_verify_returning_an_awaitable_gets_it_awaited(clock: FrozenClock) -> None:
+    async def user_of(claims: dict[str, Any]) -> str:
+        return str(claims["sub"])
+
+    def load(claims: dict[str, Any]) -> Any:
+        return user_of(claims)
+
+    verifier = Verifier(keys=KEY, audience="api", issuer="https://id.example", clock=clock)
+    outcome = await run_strategy(JWTStrategy(verifier, verify=load), headers=bearer(token(clock)))
+    assert isinstance(outcome, Success)
+    assert outcome.user == "u1"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, overload
 
 from starlette.requests import HTTPConnection
@@ -73,12 +73,20 @@ class Authenticator(StrategyRegistry, UserSerialization):
 
     # -- the request user ---------------------------------------------------------
 
-    def _scopes_of(self, user: Any, extra: Iterable[str] = ()) -> tuple[str, ...]:
-        own = self._user_scopes(user) if self._user_scopes and user is not None else ()
-        return (*extra, *own)
+    def _scopes_of(self, user: Any, extra: Iterable[str] = ()) -> Iterable[str]:
+        if self._user_scopes is None or user is None:
+            return extra  # the common case: no tuple rebuilt per request
+        return (*extra, *self._user_scopes(user))
 
     def set_user(
-        self, request: HTTPConnection, user: Any, *, scope: str = "default", **kwargs: Any
+        self,
+        request: HTTPConnection,
+        user: Any,
+        *,
+        scope: str = "default",
+        scopes: Iterable[str] = (),
+        claims: Mapping[str, Any] | None = None,
+        strategy: str | None = None,
     ) -> None:
         """Put ``user`` on this request only (no session), as an API login does.
 
@@ -86,10 +94,18 @@ class Authenticator(StrategyRegistry, UserSerialization):
             request: the request.
             user: the app's user or ``None``.
             scope: the auth scope.
-            **kwargs: ``scopes``, ``claims``, ``strategy`` for ``request.auth``.
+            scopes: granted permission scopes, for ``request.auth``.
+            claims: token claims, for ``request.auth``.
+            strategy: the strategy that authenticated the request.
         """
-        scopes = self._scopes_of(user, kwargs.pop("scopes", ()))
-        set_request_user(request, user, auth_scope=scope, scopes=scopes, **kwargs)
+        set_request_user(
+            request,
+            user,
+            auth_scope=scope,
+            scopes=self._scopes_of(user, scopes),
+            claims=claims,
+            strategy=strategy,
+        )
 
     async def user(self, request: HTTPConnection, scope: str = "default") -> Any:
         """The user of ``scope`` for this request, restored from the session once.

@@ -101,43 +101,41 @@ class Guard:
         Returns:
             ``(user, None)`` to let it through, or ``(None, denial)``.
         """
+        # One coroutine, not check() awaiting a helper: this runs on every guarded request.
         try:
-            return await self._check(connection)
+            auth = self.auth
+            if self.strategies == ("session",):
+                user = await auth.user(connection, self.scope)
+                if user is not None:
+                    return self._scoped(connection, user)
+                return None, self._unauthenticated(connection, [])
+            attempt = await auth.attempt(connection, self.strategies, scope=self.scope)
+            outcome = attempt.outcome
+            if isinstance(outcome, Error):
+                return None, _Denied(error_response(connection, outcome.exc), "Error.")
+            if isinstance(outcome, Redirect):
+                return None, _Denied(RedirectResponse(outcome.url, outcome.status), "Redirect.")
+            if outcome is None:
+                challenges = [fail.challenge or "" for _, fail in attempt.failures]
+                return None, self._unauthenticated(connection, challenges)
+            if outcome.user is None:
+                # Anonymous: leave request.user as it is (a session user stays visible),
+                # but a scope check needs someone to hold the scopes.
+                if self.scopes:
+                    return None, self._unauthenticated(connection, [])
+                return None, None
+            if attempt.strategy != "session":  # the session strategy has set it already
+                auth.set_user(
+                    connection,
+                    outcome.user,
+                    scope=self.scope,
+                    scopes=outcome.scopes,
+                    claims=outcome.claims,
+                    strategy=attempt.strategy,
+                )
+            return self._scoped(connection, outcome.user)
         except Exception as exc:
             return None, _Denied(error_response(connection, exc), "Authentication failed.")
-
-    async def _check(self, connection: HTTPConnection) -> tuple[Any, _Denied | None]:
-        auth = self.auth
-        if self.strategies == ("session",):
-            user = await auth.user(connection, self.scope)
-            if user is not None:
-                return self._scoped(connection, user)
-            return None, self._unauthenticated(connection, [])
-        attempt = await auth.attempt(connection, self.strategies, scope=self.scope)
-        outcome = attempt.outcome
-        if isinstance(outcome, Error):
-            return None, _Denied(error_response(connection, outcome.exc), "Error.")
-        if isinstance(outcome, Redirect):
-            return None, _Denied(RedirectResponse(outcome.url, outcome.status), "Redirect.")
-        if outcome is None:
-            challenges = [fail.challenge or "" for _, fail in attempt.failures]
-            return None, self._unauthenticated(connection, challenges)
-        if outcome.user is None:
-            # Anonymous: leave request.user as it is (a session user stays visible),
-            # but a scope check needs someone to hold the scopes.
-            if self.scopes:
-                return None, self._unauthenticated(connection, [])
-            return None, None
-        if attempt.strategy != "session":  # the session strategy has set it already
-            auth.set_user(
-                connection,
-                outcome.user,
-                scope=self.scope,
-                scopes=outcome.scopes,
-                claims=outcome.claims,
-                strategy=attempt.strategy,
-            )
-        return self._scoped(connection, outcome.user)
 
     def _scoped(self, connection: HTTPConnection, user: Any) -> tuple[Any, _Denied | None]:
         if not self.scopes:

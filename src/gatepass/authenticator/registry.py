@@ -106,8 +106,10 @@ class StrategyRegistry:
             The deciding outcome, or every failure.
         """
         failures: list[tuple[str, Fail]] = []
+        registered = self._strategies
         for name in names:
-            strategy = self.strategy(name)
+            found = registered.get(name)
+            strategy = self.strategy(name) if found is None else found  # raises for unknown
             try:
                 outcome = await strategy.authenticate(request, scope=scope)
             except Exception as exc:

@@ -1,7 +1,9 @@
 """The strategy extension point: one ``name`` and one async method.
 
 Also the one way strategies call an app's verify callback (:func:`call_verify`): an
-``async def`` runs on the event loop, a plain ``def`` in a worker thread.
+``async def`` runs on the event loop, a plain ``def`` in a worker thread. A strategy on
+a hot path applies the same rule with the check done once at construction
+(:func:`is_async_callable`, then an ``await`` or :func:`call_in_thread`).
 """
 
 from __future__ import annotations
@@ -58,13 +60,39 @@ async def call_verify(fn: Callable[..., T | Awaitable[T]], *args: Any) -> T:
     Returns:
         What the callback returned (awaited when it was awaitable).
     """
-    if _is_async_callable(fn):
+    if is_async_callable(fn):
         return await cast("Awaitable[T]", fn(*args))
+    return await call_in_thread(fn, *args)
+
+
+async def call_in_thread(fn: Callable[..., T | Awaitable[T]], *args: Any) -> T:
+    """Run a sync verify callback in a worker thread; await an awaitable it returns.
+
+    Strategies that checked :func:`is_async_callable` once at construction call this
+    (or await an async callback directly) instead of :func:`call_verify`, so the
+    ``inspect`` checks are not paid on every request.
+
+    Args:
+        fn: the callback.
+        *args: its positional arguments.
+
+    Returns:
+        What the callback returned (awaited when it was awaitable).
+    """
     result = await anyio.to_thread.run_sync(fn, *args)
     return await maybe_await(result)
 
 
-def _is_async_callable(fn: Any) -> bool:
+def is_async_callable(fn: Any) -> bool:
+    """Say whether ``call_verify`` awaits ``fn`` on the loop (vs. a worker thread).
+
+    Args:
+        fn: the callback: a function, a ``functools.partial`` or an object with
+            ``__call__``.
+
+    Returns:
+        True for an ``async def`` (or an object whose ``__call__`` is one).
+    """
     while isinstance(fn, functools.partial):
         fn = fn.func
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(

@@ -24,11 +24,17 @@ def from_auth_header(scheme: str = "Bearer") -> Extractor:
     Returns:
         The extractor.
     """
+    wanted = scheme.lower()  # once here, not on every request
 
     async def extract(request: HTTPConnection) -> str | None:
-        found, _, token = request.headers.get("authorization", "").partition(" ")
-        token = token.strip()
-        return token if found.lower() == scheme.lower() and token else None
+        # The raw ASGI list (names arrive lower-cased, ASGI spec), first match, as
+        # ``request.headers.get`` would give, without building a ``Headers`` per request.
+        for key, value in request.scope["headers"]:
+            if key == b"authorization":
+                found, _, token = value.decode("latin-1").partition(" ")
+                token = token.strip()
+                return token if token and found.lower() == wanted else None
+        return None
 
     return extract
 

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from gatepass.errors import ConfigurationError, TokenError
-from gatepass.strategies.base import call_verify
+from gatepass.strategies.base import call_in_thread, is_async_callable
 from gatepass.strategies.extractors import Extractor, from_bearer_header
 from gatepass.strategies.outcomes import Fail, Outcome, Success
 from gatepass.tokens import Key, KeySet, RemoteKeySet, Verifier
@@ -104,6 +104,9 @@ class JWTStrategy:
         self.name = name
         self.realm = realm
         self._verify = verify
+        # Checked once here, not per request: inspect's flag reads cost microseconds
+        # on the hot path (docs/performance.md). A sync callback still runs in a thread.
+        self._verify_is_async = verify is not None and is_async_callable(verify)
         self._extract = extract or from_bearer_header()
         self._pass_request = pass_request
 
@@ -142,11 +145,15 @@ class JWTStrategy:
                 code=exc.code,
             )
         info: Mapping[str, Any] = {"method": "jwt"}
-        if self._verify is None:
+        verify = self._verify
+        if verify is None:
             user: Any = claims
         else:
             args = (request, claims) if self._pass_request else (claims,)
-            user = await call_verify(self._verify, *args)
+            if self._verify_is_async:
+                user = await verify(*args)
+            else:
+                user = await call_in_thread(verify, *args)
             if isinstance(user, tuple) and len(user) == 2 and isinstance(user[1], Mapping):
                 user, info = user[0], {**info, **user[1]}
         if user is None or user is False:
