@@ -72,8 +72,14 @@ def test_each_configured_provider_is_registered_with_its_callback(
         "microsoft": "Microsoft",
         "oidc": "Example ID",
     }
+    ids = {"github": "gh-id", "google": "g-id", "microsoft": "ms-id", "oidc": "o-id"}
     for name in titles:
-        assert state.auth.strategy(name).name == name
+        strategy = state.auth.strategy(name)
+        assert strategy.name == name
+        # Each provider is built with its own client and callback, not its neighbour's.
+        client = strategy.flow.client  # type: ignore[attr-defined]
+        assert client.client_id == ids[name]
+        assert client.callback_url == f"https://auth.example.com/auth/{name}/callback"
 
 
 def test_the_callback_origin_defaults_to_the_issuer(monkeypatch: pytest.MonkeyPatch) -> None:

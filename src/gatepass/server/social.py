@@ -31,6 +31,8 @@ CHANNEL = "social"
 Unlinked = Literal["unlinked", "not_linked", "last_way_in"]
 SocialVerify = Callable[[Request, ProviderProfile], Awaitable[Any]]
 StrategyFactory = Callable[[httpx.AsyncClient], Strategy]
+# (name, button title, preset, client id, client secret, extra preset arguments)
+_Preset = tuple[str, str, Callable[..., Strategy], str | None, Any, dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,46 +250,36 @@ def _strategies(settings: Settings, verify: SocialVerify) -> list[tuple[str, Str
 
     found: list[tuple[str, StrategyFactory]] = []
     common: dict[str, Any] = {"verify": verify, "pass_request": True}
-    if settings.github_client_id:
-        github_id = settings.github_client_id
+    presets: tuple[_Preset, ...] = (
+        ("github", "GitHub", providers.github, settings.github_client_id,
+         settings.github_client_secret, {}),
+        ("google", "Google", providers.google, settings.google_client_id,
+         settings.google_client_secret, {}),
+        ("microsoft", "Microsoft", providers.microsoft, settings.microsoft_client_id,
+         settings.microsoft_client_secret, {"tenant": settings.microsoft_tenant or ""}),
+    )  # fmt: skip
+    for name, title, preset, client_id, client_secret, extra in presets:
+        if not client_id:
+            continue
 
-        def github(http: httpx.AsyncClient) -> Strategy:
-            return providers.github(
-                client_id=github_id,
-                client_secret=secret(settings.github_client_secret),
-                callback_url=settings.callback_url("github"),
+        def build(
+            http: httpx.AsyncClient,
+            preset: Callable[..., Strategy] = preset,
+            name: str = name,
+            client_id: str = client_id,
+            client_secret: Any = client_secret,
+            extra: dict[str, Any] = extra,
+        ) -> Strategy:
+            return preset(
+                client_id=client_id,
+                client_secret=secret(client_secret),
+                callback_url=settings.callback_url(name),
                 client=http,
+                **extra,
                 **common,
             )
 
-        found.append(("GitHub", github))
-    if settings.google_client_id:
-        google_id = settings.google_client_id
-
-        def google(http: httpx.AsyncClient) -> Strategy:
-            return providers.google(
-                client_id=google_id,
-                client_secret=secret(settings.google_client_secret),
-                callback_url=settings.callback_url("google"),
-                client=http,
-                **common,
-            )
-
-        found.append(("Google", google))
-    if settings.microsoft_client_id:
-        microsoft_id = settings.microsoft_client_id
-
-        def microsoft(http: httpx.AsyncClient) -> Strategy:
-            return providers.microsoft(
-                client_id=microsoft_id,
-                client_secret=secret(settings.microsoft_client_secret),
-                callback_url=settings.callback_url("microsoft"),
-                tenant=settings.microsoft_tenant or "",
-                client=http,
-                **common,
-            )
-
-        found.append(("Microsoft", microsoft))
+        found.append((title, build))
     if settings.oidc_issuer and settings.oidc_client_id:
         issuer, oidc_id = settings.oidc_issuer, settings.oidc_client_id
 
