@@ -20,7 +20,7 @@ from gatepass.authenticator.responses import Halt, challenge_header, error_respo
 from gatepass.authenticator.user import credentials_for
 from gatepass.errors import ConfigurationError
 from gatepass.security.redirects import safe_next
-from gatepass.strategies.outcomes import Error, Redirect
+from gatepass.strategies.outcomes import Error, Fail, Pass, Redirect, Success
 
 if TYPE_CHECKING:
     from gatepass.authenticator.authenticator import Authenticator
@@ -109,14 +109,26 @@ class Guard:
                 if user is not None:
                     return self._scoped(connection, user)
                 return None, self._unauthenticated(connection, [])
-            attempt = await auth.attempt(connection, self.strategies, scope=self.scope)
-            outcome = attempt.outcome
+            if len(self.strategies) == 1:
+                # One strategy (the usual guard): no Attempt built around its answer.
+                name: str | None = self.strategies[0]
+                said = await auth.run(connection, self.strategies[0], scope=self.scope)
+                failures: list[Fail] = []
+                outcome: Success | Redirect | Error | None = None
+                if isinstance(said, Fail):
+                    failures.append(said)
+                elif not isinstance(said, Pass):
+                    outcome = said
+            else:
+                attempt = await auth.attempt(connection, self.strategies, scope=self.scope)
+                name, outcome = attempt.strategy, attempt.outcome
+                failures = [fail for _, fail in attempt.failures]
             if isinstance(outcome, Error):
                 return None, _Denied(error_response(connection, outcome.exc), "Error.")
             if isinstance(outcome, Redirect):
                 return None, _Denied(RedirectResponse(outcome.url, outcome.status), "Redirect.")
             if outcome is None:
-                challenges = [fail.challenge or "" for _, fail in attempt.failures]
+                challenges = [fail.challenge or "" for fail in failures]
                 return None, self._unauthenticated(connection, challenges)
             if outcome.user is None:
                 # Anonymous: leave request.user as it is (a session user stays visible),
@@ -124,14 +136,14 @@ class Guard:
                 if self.scopes:
                     return None, self._unauthenticated(connection, [])
                 return None, None
-            if attempt.strategy != "session":  # the session strategy has set it already
+            if name != "session":  # the session strategy has set it already
                 auth.set_user(
                     connection,
                     outcome.user,
                     scope=self.scope,
                     scopes=outcome.scopes,
                     claims=outcome.claims,
-                    strategy=attempt.strategy,
+                    strategy=name,
                 )
             return self._scoped(connection, outcome.user)
         except Exception as exc:

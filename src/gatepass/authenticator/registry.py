@@ -92,6 +92,39 @@ class StrategyRegistry:
                 f"Unknown strategy {name!r} (registered: {known}); add it with auth.use(...)."
             ) from None
 
+    async def run(
+        self, request: HTTPConnection, name: str, *, scope: str = "default"
+    ) -> Success | Fail | Pass | Redirect | Error:
+        """Run one registered strategy: an exception becomes ``Error``, a success runs hooks.
+
+        Args:
+            request: the request.
+            name: the registration name.
+            scope: the auth scope, passed on to the strategy.
+
+        Returns:
+            What the strategy said.
+
+        Raises:
+            ConfigurationError: nothing is registered under that name.
+        """
+        found = self._strategies.get(name)
+        strategy = self.strategy(name) if found is None else found  # raises for unknown
+        try:
+            outcome = await strategy.authenticate(request, scope=scope)
+        except Exception as exc:
+            return Error(exc)
+        # Most apps register no hook: skip building the call on every request.
+        if isinstance(outcome, Success) and self.hooks.after_authentication:
+            await self.hooks.run(
+                "after_authentication",
+                request=request,
+                user=outcome.user,
+                strategy=name,
+                scope=scope,
+            )
+        return outcome
+
     async def attempt(
         self, request: HTTPConnection, names: Sequence[str], *, scope: str = "default"
     ) -> Attempt:
@@ -106,27 +139,10 @@ class StrategyRegistry:
             The deciding outcome, or every failure.
         """
         failures: list[tuple[str, Fail]] = []
-        registered = self._strategies
         for name in names:
-            found = registered.get(name)
-            strategy = self.strategy(name) if found is None else found  # raises for unknown
-            try:
-                outcome = await strategy.authenticate(request, scope=scope)
-            except Exception as exc:
-                outcome = Error(exc)
+            outcome = await self.run(request, name, scope=scope)
             if isinstance(outcome, Fail):
                 failures.append((name, outcome))
-            elif isinstance(outcome, Pass):
-                continue
-            else:
-                # Most apps register no hook: skip building the call on every request.
-                if isinstance(outcome, Success) and self.hooks.after_authentication:
-                    await self.hooks.run(
-                        "after_authentication",
-                        request=request,
-                        user=outcome.user,
-                        strategy=name,
-                        scope=scope,
-                    )
+            elif not isinstance(outcome, Pass):
                 return Attempt(outcome, name, tuple(failures))
         return Attempt(None, None, tuple(failures))

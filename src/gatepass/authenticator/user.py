@@ -87,7 +87,8 @@ class Credentials(AuthCredentials):
         claims: Mapping[str, Any] | None = None,
         strategy: str | None = None,
     ) -> None:
-        super().__init__(list(dict.fromkeys(scopes)))
+        # AuthCredentials.__init__ only sets this; set it once, de-duplicated.
+        self.scopes = list(dict.fromkeys(scopes))
         self.claims: Mapping[str, Any] = claims or {}
         self.strategy = strategy
 
@@ -113,15 +114,22 @@ def set_request_user(
     """
     granted = tuple(scopes) if user is None else ("authenticated", *scopes)
     credentials = Credentials(granted, claims=claims, strategy=strategy)
-    connection.scope.setdefault(USERS_SCOPE_KEY, {})[auth_scope] = user
-    connection.scope.setdefault(CREDENTIALS_SCOPE_KEY, {})[auth_scope] = credentials
+    scope = connection.scope
+    users = scope.get(USERS_SCOPE_KEY)
+    if users is None:
+        users = scope[USERS_SCOPE_KEY] = {}
+    users[auth_scope] = user
+    found = scope.get(CREDENTIALS_SCOPE_KEY)
+    if found is None:
+        found = scope[CREDENTIALS_SCOPE_KEY] = {}
+    found[auth_scope] = credentials
     if auth_scope != "default":
         return
-    connection.scope["auth"] = credentials
+    scope["auth"] = credentials
     if user is None:
-        connection.scope["user"] = UnauthenticatedUser()
+        scope["user"] = UnauthenticatedUser()
     else:
-        connection.scope["user"] = user if isinstance(user, BaseUser) else AuthenticatedUser(user)
+        scope["user"] = user if isinstance(user, BaseUser) else AuthenticatedUser(user)
 
 
 def credentials_for(connection: HTTPConnection, auth_scope: str) -> Credentials:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gatepass._http import normalize_origin, same_origin
@@ -72,6 +72,19 @@ def _origin(text: str) -> str:
 
 def _dump(session: Session) -> bytes:
     return orjson.dumps(dict(session), option=orjson.OPT_SORT_KEYS)
+
+
+_EMPTY_SNAPSHOT = _dump(Session())
+
+
+def _cookie_header(scope: Scope) -> str | None:
+    # The first Cookie header, as Starlette's ``request.cookies`` reads it, without
+    # building a Headers object on every request.
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            text: str = value.decode("latin-1")
+            return text
+    return None
 
 
 class SessionMiddleware:
@@ -206,9 +219,13 @@ class SessionMiddleware:
         )
 
     async def _load(self, scope: Scope, secure: bool) -> _Loaded:
-        connection = HTTPConnection(scope)
-        raw = connection.cookies.get(self.cookie.cookie_name(secure))
-        if scope["type"] == "websocket" and not same_origin(connection, self.allowed_origins):
+        header = _cookie_header(scope)
+        raw = cookie_parser(header).get(self.cookie.cookie_name(secure)) if header else None
+        if (
+            raw is not None
+            and scope["type"] == "websocket"
+            and not same_origin(HTTPConnection(scope), self.allowed_origins)
+        ):
             # Browsers send cookies on a cross-site WebSocket handshake and CORS does
             # not apply to it, so another site's page could act as the user: its
             # cookie is ignored (Cross-Site WebSocket Hijacking; OWASP ASVS 5.0 4.4.2).
@@ -221,11 +238,10 @@ class SessionMiddleware:
         if session_id is None or record is None:
             # Unknown, forged or expired: a fresh empty session. The presented id is
             # never adopted; only the server mints ids (OWASP ASVS 3.2.1, fixation).
-            session = Session()
-        else:
-            session = Session(record.data, session_id=session_id)
-            session.remember = record.remember
-        return _Loaded(session, record, _dump(session), raw is not None)
+            return _Loaded(Session(), None, _EMPTY_SNAPSHOT, raw is not None)
+        session = Session(record.data, session_id=session_id)
+        session.remember = record.remember
+        return _Loaded(session, record, _dump(session), True)
 
     def _ttl(self, record: SessionRecord, now: datetime) -> timedelta:
         if record.remember:
@@ -234,22 +250,22 @@ class SessionMiddleware:
 
     async def _commit(self, scope: Scope, loaded: _Loaded, secure: bool) -> str | None:
         """Carry out the session's intents and save it; return a Set-Cookie value."""
-        session, record, now = loaded.session, loaded.record, self.clock()
-        expire = self.cookie.header("", secure=secure, max_age=timedelta(0))
+        session, record = loaded.session, loaded.record
         if session.destroyed:
             owner = session.user_id or (record.user_id if record else None)
             if session.id is not None:
                 await self.store.delete(session.id)
             if session.end_everywhere and owner is not None:
                 await self.store.delete_user_sessions(owner)
-            return expire if loaded.cookie_sent else None
+            return self._expire(secure) if loaded.cookie_sent else None
         if session.regenerated and session.id is not None:
             # Login: the old id dies server-side, so a fixed or stolen id is useless.
             await self.store.delete(session.id)
         fresh = session.is_new or session.regenerated
         if fresh and not session and not session.remember:
             # Nothing worth storing; drop a stale or forged cookie the client sent.
-            return expire if loaded.cookie_sent else None
+            return self._expire(secure) if loaded.cookie_sent else None
+        now = self.clock()
         if not fresh and record is not None:
             changed = _dump(session) != loaded.snapshot or session.remember != record.remember
             if not changed and now - record.last_seen < self.touch_interval:
@@ -257,7 +273,7 @@ class SessionMiddleware:
             if session.id is not None and await self.store.load(session.id) is None:
                 # Ended by a concurrent request (logout, login elsewhere, "log out
                 # everywhere"): saving would bring a dead session back to life.
-                return expire
+                return self._expire(secure)
         session_id = self.id_factory() if fresh else str(session.id)
         created = now if fresh or record is None else record.created_at
         new_record = SessionRecord(
@@ -274,6 +290,9 @@ class SessionMiddleware:
             return None
         max_age = self._ttl(new_record, now) if session.remember else None
         return self.cookie.header(self.signer.sign(session_id), secure=secure, max_age=max_age)
+
+    def _expire(self, secure: bool) -> str:
+        return self.cookie.header("", secure=secure, max_age=timedelta(0))
 
     @staticmethod
     def _agent(scope: Scope) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, cast
 
 from gatepass.errors import (
     BadSignatureError,
@@ -316,9 +316,11 @@ class Verifier:
         if check is None:
             return
         try:
-            revoked = check(claims)
-            if inspect.isawaitable(revoked):
-                revoked = await revoked
+            answer = check(claims)
+            if self._async_revocation:  # decided once, in __init__
+                revoked: object = await cast(Awaitable[bool], answer)
+            else:
+                revoked = await answer if inspect.isawaitable(answer) else answer
         except GatepassError:
             raise
         except Exception as exc:
