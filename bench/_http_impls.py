@@ -94,7 +94,20 @@ def implementations(redis_url: str | None) -> list[Implementation]:
                 command=gatepass,
                 routes=("session",),
                 env={common.STORE_VARIABLE: "redis", common.REDIS_URL_VARIABLE: redis_url},
-                session_note="Redis store",
+                session_note="Redis store, read on every request",
+            )
+        )
+        found.append(
+            Implementation(
+                key="gatepass_redis_cached",
+                label="gatepass",
+                command=gatepass,
+                routes=("session",),
+                env={
+                    common.STORE_VARIABLE: "redis-cached",
+                    common.REDIS_URL_VARIABLE: redis_url,
+                },
+                session_note="Redis store + local cache, as the server runs it",
             )
         )
     found += [

@@ -3,13 +3,14 @@
 Two private ``redis-server`` processes on free ports (no RDB, no AOF; the machine's
 shared Redis is never touched), pinned to CPU 1; the client runs pinned to CPU 0. The
 small one holds 1,000 sessions and 1,000 refresh tokens, the big one 1,000,000 of
-each, written in the stores' own layout and format (``encode_record``, the user index
-hash, refresh-token hashes with their TTLs) by pipelined writes in bounded
-batches. Latency is one store call from the app's side (``load`` of a session,
-``spend`` of a refresh token, each on a random stored entry), alternating between the
-two servers in rounds so a busy moment hits both alike; the ratio is the median of
-per-round ratios. Memory per entry is the growth of ``used_memory`` (``INFO memory``)
-over the entries written, and ``MEMORY USAGE`` sampled on stored keys.
+each, written in the stores' own layout and format (``encode_record`` for every session,
+the sorted-set bucket that indexes it by user, refresh-token hashes with their TTLs) by
+pipelined writes in bounded batches. Latency is one store call from the app's side
+(``load`` of a session, ``spend`` of a refresh token, each on a random stored entry),
+alternating between the two servers in rounds so a busy moment hits both alike; the
+ratio is the median of per-round ratios. Memory per entry is the growth of
+``used_memory`` (``INFO memory``) over the entries written, and ``MEMORY USAGE``
+sampled on stored keys.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from gatepass.sessions import SessionRecord
 from gatepass.sessions.session import USER_ID_KEY
 from gatepass.sessions.stores.redis import RedisSessionStore, encode_record
 from gatepass.tokens.stores import RedisRefreshStore
-from gatepass.users import new_user_id
 
 SMALL = 1_000
 BIG = int(os.environ.get("GATEPASS_BENCH_SCALE_ENTRIES", "1000000"))
@@ -132,35 +132,31 @@ class _Filled:
 
     def _session_commands(self, size: int) -> list[tuple[bytes, ...]]:
         now = datetime.now(UTC)
-        millis = str(int(SESSION_TTL.total_seconds() * 1000)).encode()
-        # One real record, its user id swapped per entry: encode_record's exact bytes
-        # without a million serialisations. The data is what a login through the
-        # Authenticator leaves in a session: the scope's user and the session's owner.
-        placeholder = "P" * len(new_user_id())
-        template = encode_record(
-            SessionRecord(
-                data={"_gatepass_users": {"default": placeholder}, USER_ID_KEY: placeholder},
-                user_id=placeholder,
+        millis = int(SESSION_TTL.total_seconds() * 1000)
+        expiry = str(int(now.timestamp() + SESSION_TTL.total_seconds())).encode()
+        commands = []
+        for session_id, user_id in zip(_ids(size, 32), _ids(size, 16), strict=True):
+            # What a login through the Authenticator leaves in a session (the scope's
+            # user and the session's owner), in the store's own layout
+            # (RedisSessionStore.save): the record, and its entry in the user's bucket.
+            record = SessionRecord(
+                data={"_gatepass_users": {"default": user_id}, USER_ID_KEY: user_id},
+                user_id=user_id,
                 created_at=now,
                 last_seen=now,
                 user_agent=USER_AGENT,
             )
-        )
-        commands = []
-        for session_id, user_id in zip(_ids(size, 32), _ids(size, 16), strict=True):
-            # The store's own layout (RedisSessionStore.save): record + user index.
-            key = self.sessions._key(session_id).encode()
-            user_key = self.sessions._user_key(user_id).encode()
+            index = self.sessions.index_key(user_id).encode()
             commands += [
                 (
                     b"SET",
-                    key,
-                    template.replace(placeholder.encode(), user_id.encode()),
+                    self.sessions.record_prefix.encode() + session_id.encode(),
+                    encode_record(record),
                     b"PX",
-                    millis,
+                    str(millis).encode(),
                 ),
-                (b"HSET", user_key, session_id.encode(), b""),
-                (b"PEXPIRE", user_key, millis),
+                (b"ZADD", index, expiry, session_id.encode()),
+                (b"PEXPIRE", index, str(millis).encode()),
             ]
             self.session_ids.append(session_id)
             self.user_ids.append(user_id)
@@ -259,11 +255,12 @@ async def _measure(small_url: str, big_url: str) -> str:
         session_small, session_big, session_ratio = await _compare(small, big, load)
         token_small, token_big, token_ratio = await _compare(small, big, spend)
         rng = random.Random(7)
-        session_keys = [big.sessions._key(i) for i in rng.sample(big.session_ids, 200)]
+        session_keys = [big.sessions.record_prefix + i for i in rng.sample(big.session_ids, 200)]
         token_keys = [big.tokens.key(h) for h in rng.sample(big.token_hashes, 200)]
         session_usage = await big.sampled_usage(session_keys)
-        index_keys = [big.sessions._user_key(u) for u in rng.sample(big.user_ids, 200)]
+        index_keys = [big.sessions.index_key(u) for u in rng.sample(big.user_ids, 200)]
         index_usage = await big.sampled_usage(index_keys)
+        bucket_entries = statistics.fmean([await big.client.zcard(key) for key in index_keys])
         token_usage = await big.sampled_usage(token_keys)
     finally:
         await small.close()
@@ -276,9 +273,10 @@ async def _measure(small_url: str, big_url: str) -> str:
         ],
         memory=[
             (
-                "session: record + user index (for log out everywhere)",
+                "session: record + its entry in a user index bucket (for log out everywhere)",
                 f"{big.bytes_per_session:.0f}",
-                f"{session_usage:.0f} + {index_usage:.0f}",
+                f"{session_usage:.0f} + {index_usage / bucket_entries:.0f} "
+                f"(a bucket: {index_usage:.0f} B, {bucket_entries:.1f} sessions)",
             ),
             ("refresh token", f"{big.bytes_per_token:.0f}", f"{token_usage:.0f}"),
         ],

@@ -38,8 +38,10 @@ class Config:
     """What the bench harness tells a server process through its environment.
 
     Attributes:
-        store: where sessions live: ``"memory"`` or ``"redis"``.
-        redis_url: the private Redis the harness started, when ``store`` is redis.
+        store: where sessions live: ``"memory"``, ``"redis"`` (every request reads
+            Redis) or ``"redis-cached"`` (Redis behind gatepass's local cache, as the
+            reference server runs it).
+        redis_url: the private Redis the harness started, for the Redis stores.
     """
 
     store: str

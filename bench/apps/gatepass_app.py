@@ -8,7 +8,7 @@ login, used to get a cookie) and ``POST /auth/token`` (argon2id check, then a to
 pair with a refresh family), the same JSON shapes as the reference server.
 
 Serve it with ``uvicorn --factory bench.apps.gatepass_app:create``; the session store is
-memory or Redis as ``GATEPASS_BENCH_STORE`` says.
+memory, Redis, or Redis behind the local cache as ``GATEPASS_BENCH_STORE`` says.
 """
 
 from __future__ import annotations
@@ -47,12 +47,13 @@ async def _error(request: Request, exc: Exception) -> Response:
 
 
 def _session_store(config: common.Config) -> SessionStore:
-    if config.store == "redis":
-        from gatepass.sessions.stores.redis import RedisSessionStore
+    if config.store in ("redis", "redis-cached"):
+        from gatepass.sessions import CachedRedisSessionStore, RedisSessionStore
 
         if not config.redis_url:
             raise RuntimeError(f"{common.STORE_VARIABLE}=redis needs {common.REDIS_URL_VARIABLE}")
-        return RedisSessionStore.from_url(config.redis_url, prefix="bench:session:")
+        shared = RedisSessionStore.from_url(config.redis_url, prefix="bench:session:")
+        return CachedRedisSessionStore(shared) if config.store == "redis-cached" else shared
     return MemorySessionStore()
 
 

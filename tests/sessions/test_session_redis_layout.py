@@ -10,28 +10,59 @@ import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from redis.asyncio import Redis
 
 from gatepass.sessions import SessionRecord
 from gatepass.sessions.session import USER_ID_KEY
+from gatepass.sessions.stores import redis_record as layout
 from gatepass.sessions.stores.redis import RedisSessionStore, decode_record, encode_record
+from sessions.session_helpers import FakeClock
 
 HOUR = timedelta(hours=1)
 INT64 = st.integers(min_value=-(2**63), max_value=2**64 - 1)  # what JSON through orjson holds
 CREATED = datetime(2026, 1, 1, 12, 0, 0, 123000, tzinfo=UTC)
-AGENT = (
+CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
+BROWSERS = {
+    "chrome": CHROME,
+    "edge": CHROME.replace("131", "133") + " Edg/133.0.0.0",
+    "chrome-mac": (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like "
+        "Gecko) Chrome/133.0.0.0 Safari/537.36"
+    ),
+    "chrome-android": (
+        "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Mobile Safari/537.36"
+    ),
+    "firefox": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "safari": (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like "
+        "Gecko) Version/18.2 Safari/605.1.15"
+    ),
+    "iphone": (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+        "like Gecko) Version/17.6 Mobile/15E148 Safari/604.1"
+    ),
+}
 
 
-def _logged_in(user_id: str = "u" * 22) -> SessionRecord:
+def _logged_in(user_id: str = "u" * 22, agent: str = CHROME) -> SessionRecord:
     return SessionRecord(
-        data={USER_ID_KEY: user_id, "_gatepass_users": {"default": user_id}},
+        # What a login through the Authenticator leaves, in its order.
+        data={"_gatepass_users": {"default": user_id}, USER_ID_KEY: user_id},
         user_id=user_id,
         created_at=CREATED,
         last_seen=CREATED + timedelta(minutes=3),
-        user_agent=AGENT,
+        user_agent=agent,
     )
+
+
+def _deflated(text: bytes) -> bytes:
+    """JSON text in this layout's wrapping, whether or not it is a record."""
+    deflate = layout._DEFLATE.copy()
+    return layout._FORMAT + deflate.compress(text) + deflate.flush()
 
 
 @pytest.fixture
@@ -42,11 +73,23 @@ async def redis_store(redis_url: str) -> AsyncIterator[RedisSessionStore]:
     await store.close()
 
 
-def test_a_logged_in_record_does_not_store_its_user_id_twice() -> None:
-    record = _logged_in("alice-0123456789")
+@pytest.fixture
+async def one_bucket(redis_url: str) -> AsyncIterator[RedisSessionStore]:
+    """A store whose users all share one index bucket, as a few dozen do at scale."""
+    store = RedisSessionStore(
+        Redis.from_url(redis_url), prefix=f"test:{uuid.uuid4().hex}:", index_buckets=1
+    )
+    yield store
+    await store.clear()
+    await store.close()
+
+
+@pytest.mark.parametrize("agent", BROWSERS.values(), ids=BROWSERS.keys())
+def test_a_login_record_of_a_current_browser_takes_under_80_bytes(agent: str) -> None:
+    # "u" * 22 would compress; a real user id does not.
+    record = _logged_in("1MQZi_xmKrNF_J8cQWctvw", agent)
     encoded = encode_record(record)
-    assert encoded.count(b"alice-0123456789") == 2  # the two data entries, no third copy
-    assert b"created_at" not in encoded
+    assert len(encoded) < 80
     assert decode_record(encoded) == record
 
 
@@ -93,79 +136,142 @@ def test_every_record_survives_the_compact_encoding(
     [
         b"not json",
         b"",
-        b"[]",
-        b"{}",
-        b'[{}, 0, 1, 2, 0, ""]',  # owner "in the data", but the data names nobody
-        b'[{"_gatepass_uid": 7}, 0, 1, 2, 0, ""]',
-        b'[[], null, 1, 2, 0, ""]',
-        b'[{}, null, 1.5, 2, 0, ""]',
-        b'[{}, null, 99999999999999999999, 0, 0, ""]',
-        b"[{}, null, 1, 2, 0, 3]",
-        orjson.dumps(
-            {
-                "data": {},
-                "user_id": None,
-                "created_at": 1.0,
-                "last_seen": 1.0,
-                "remember": False,
-                "user_agent": "",
-            }
-        ),
+        b'[{}, null, 1, 2, 0, ""]',  # the earlier layout: plain JSON
+        _logged_in().to_json(),  # the layout before that
+        layout._FORMAT,
+        layout._FORMAT + b"\xff\x00garbage",
+        encode_record(_logged_in())[:-3],  # cut short
+        encode_record(_logged_in()).decode("latin-1"),  # text, not bytes
+        _deflated(b"[]"),
+        _deflated(b"{}"),
+        _deflated(b'[[], null, 1, 2, 0, ""]'),
+        _deflated(b'[{}, 7, 1, 2, 0, ""]'),
+        _deflated(b'[{}, null, 1.5, 2, 0, ""]'),
+        _deflated(b'[{}, null, 99999999999999999999, 0, 0, ""]'),
+        _deflated(b"[{}, null, 1, 2, 0, 3]"),
+        _deflated(b"[{}, null, 1, 2, 0]"),
     ],
 )
-def test_a_value_that_is_not_a_record_decodes_as_none(raw: bytes) -> None:
+def test_a_value_that_is_not_a_record_decodes_as_none(raw: bytes | str) -> None:
     assert decode_record(raw) is None
+
+
+def test_a_value_inflating_past_the_bound_is_no_record() -> None:
+    agent = "x" * layout.MAX_RECORD_BYTES
+    bomb = _deflated(b'[{}, null, 1, 2, 0, "' + agent.encode() + b'"]')
+    assert len(bomb) < 16_384  # a few KiB that would inflate to over a MiB
+    assert decode_record(bomb) is None
+    fits = _deflated(b'[{}, null, 1, 2, 0, "' + agent[:1000].encode() + b'"]')
+    decoded = decode_record(fits)
+    assert decoded is not None
+    assert decoded.user_agent == agent[:1000]
 
 
 async def test_an_unreadable_stored_value_loads_as_no_session(
     redis_store: RedisSessionStore,
 ) -> None:
-    await redis_store.client.set(redis_store._key("old"), b'{"data": {}, "user_id": null}')
+    await redis_store.client.set(
+        redis_store.record_prefix + "old", b'{"data": {}, "user_id": null}'
+    )
     assert await redis_store.load("old") is None
 
 
-async def test_listing_prunes_index_entries_whose_record_is_unreadable(
+async def test_a_session_of_the_earlier_layout_is_no_session_and_does_not_block_login(
     redis_store: RedisSessionStore,
 ) -> None:
-    await redis_store.save("good", _logged_in("alice"), ttl=HOUR)
-    await redis_store.save("bad", _logged_in("alice"), ttl=HOUR)
-    await redis_store.client.set(redis_store._key("bad"), b"garbage")
-    assert [s.session_id for s in await redis_store.list_user_sessions("alice")] == ["good"]
-    assert await redis_store.client.hkeys(redis_store._user_key("alice")) == [b"good"]
-
-
-async def test_the_user_index_is_a_small_listpack_hash(redis_store: RedisSessionStore) -> None:
-    for i in range(3):
-        await redis_store.save(f"id-{i}", _logged_in("alice"), ttl=HOUR)
-    index = redis_store._user_key("alice")
-    assert await redis_store.client.type(index) == b"hash"
-    assert await redis_store.client.object("encoding", index) == b"listpack"
-
-
-async def test_a_logged_in_session_stays_small_in_redis(redis_store: RedisSessionStore) -> None:
-    session_id = "s" * 43  # the length of a real id (secrets.token_urlsafe(32))
-    user_id = "u" * 22
-    await redis_store.save(session_id, _logged_in(user_id), ttl=HOUR)
-    record = await redis_store.client.memory_usage(redis_store._key(session_id), samples=0)
-    index = await redis_store.client.memory_usage(redis_store._user_key(user_id), samples=0)
-    # Redis 7.0, this test's key lengths: 392 B and 184 B; the dict record with float
-    # timestamps took about 490 B and the index as a set about 260 B.
-    assert record is not None
-    assert record <= 400
-    assert index is not None
-    assert index <= 200
-
-
-async def test_an_index_left_as_a_set_by_the_earlier_layout_does_not_block_login(
-    redis_store: RedisSessionStore,
-) -> None:
-    index = redis_store._user_key("alice")
-    await redis_store.client.sadd(index, "old-id")
-    await redis_store.client.set(redis_store._key("old-id"), _logged_in("alice").to_json())
+    # The earlier layout: a plain JSON record and a per-user index hash. That session is
+    # in no bucket, so "log out everywhere" could not end it: it must not load.
+    old_record = orjson.dumps([{USER_ID_KEY: "alice"}, 0, 1, 2, 0, "Firefox"])
+    await redis_store.client.set(redis_store.record_prefix + "old-id", old_record)
+    await redis_store.client.hset(f"{redis_store.prefix}u:alice", "old-id", b"")
+    assert await redis_store.load("old-id") is None
     assert await redis_store.list_user_sessions("alice") == []
-    await redis_store.client.sadd(index, "old-id")
     await redis_store.save("new-id", _logged_in("alice"), ttl=HOUR)
-    assert await redis_store.client.hkeys(index) == [b"new-id"]
     assert [s.session_id for s in await redis_store.list_user_sessions("alice")] == ["new-id"]
-    await redis_store.client.sadd(redis_store._user_key("bob"), "old-id")
-    assert await redis_store.delete_user_sessions("bob") == 0
+    assert await redis_store.delete_user_sessions("alice") == 1
+
+
+async def test_listing_prunes_index_entries_whose_record_is_gone_or_unreadable(
+    redis_store: RedisSessionStore,
+) -> None:
+    for session_id in ("good", "bad", "ended"):
+        await redis_store.save(session_id, _logged_in("alice"), ttl=HOUR)
+    await redis_store.client.set(redis_store.record_prefix + "bad", b"garbage")
+    await redis_store.delete("ended")
+    assert [s.session_id for s in await redis_store.list_user_sessions("alice")] == ["good"]
+    index = redis_store.index_key("alice")
+    assert await redis_store.client.zrange(index, 0, -1) == [b"good"]
+
+
+async def test_users_sharing_a_bucket_list_and_end_only_their_own_sessions(
+    one_bucket: RedisSessionStore,
+) -> None:
+    store = one_bucket
+    for session_id, user in (("a1", "alice"), ("a2", "alice"), ("b1", "bob")):
+        await store.save(session_id, _logged_in(user), ttl=HOUR)
+    assert store.index_key("alice") == store.index_key("bob")
+    assert {s.session_id for s in await store.list_user_sessions("alice")} == {"a1", "a2"}
+    assert await store.delete_user_sessions("alice", except_id="a2") == 1
+    assert await store.delete_user_sessions("alice") == 1
+    assert await store.load("b1") is not None
+    assert [s.session_id for s in await store.list_user_sessions("bob")] == ["b1"]
+    assert await store.client.zrange(store.index_key("bob"), 0, -1) == [b"b1"]
+
+
+async def test_an_index_bucket_is_a_small_listpack_sorted_set(
+    one_bucket: RedisSessionStore,
+) -> None:
+    for i in range(40):
+        await one_bucket.save(f"{i:043d}", _logged_in(f"user-{i}"), ttl=HOUR)
+    index = one_bucket.index_key("user-0")
+    assert await one_bucket.client.type(index) == b"zset"
+    assert await one_bucket.client.object("encoding", index) == b"listpack"
+    assert await one_bucket.client.zcard(index) == 40
+
+
+async def test_the_bucket_lives_as_long_as_its_longest_session(
+    redis_store: RedisSessionStore,
+) -> None:
+    index = redis_store.index_key("alice")
+    await redis_store.save("id-1", _logged_in("alice"), ttl=timedelta(minutes=5))
+    assert 0 < await redis_store.client.pttl(index) <= 5 * 60 * 1000
+    await redis_store.save("id-2", _logged_in("alice"), ttl=HOUR)
+    assert await redis_store.client.pttl(index) > 5 * 60 * 1000
+    await redis_store.save("id-3", _logged_in("alice"), ttl=timedelta(minutes=1))
+    assert await redis_store.client.pttl(index) > 5 * 60 * 1000
+
+
+async def test_a_save_drops_index_entries_of_sessions_expired_past_the_grace(
+    redis_url: str, clock: FakeClock
+) -> None:
+    store = RedisSessionStore(
+        Redis.from_url(redis_url),
+        prefix=f"test:{uuid.uuid4().hex}:",
+        index_buckets=1,
+        clock=clock,
+    )
+    try:
+        await store.save("short", _logged_in("alice"), ttl=timedelta(minutes=5))
+        await store.save("long", _logged_in("bob"), ttl=HOUR)
+        index = store.index_key("alice")
+        clock.advance(timedelta(minutes=5, seconds=59))
+        await store.save("next", _logged_in("carol"), ttl=HOUR)
+        assert await store.client.zcard(index) == 3  # a clock running ahead drops nothing
+        clock.advance(timedelta(seconds=2))
+        await store.save("later", _logged_in("carol"), ttl=HOUR)
+        assert set(await store.client.zrange(index, 0, -1)) == {b"long", b"next", b"later"}
+    finally:
+        await store.clear()
+        await store.close()
+
+
+def test_every_process_puts_a_user_in_the_same_bucket() -> None:
+    # A keyed or per-process hash (Python's hash()) would scatter a user's sessions.
+    store = RedisSessionStore(Redis(), prefix="p:")
+    assert store.index_key("alice") == "p:i:5a89"
+    assert RedisSessionStore(Redis(), prefix="p:", index_buckets=16).index_key("alice") == "p:i:9"
+
+
+def test_index_buckets_must_be_at_least_one() -> None:
+    with pytest.raises(ValueError, match="index_buckets"):
+        RedisSessionStore(Redis(), index_buckets=0)

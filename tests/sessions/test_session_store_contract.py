@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,10 +12,28 @@ import pytest
 from gatepass.sessions import SessionRecord, SessionStore
 from gatepass.sessions.stores.memory import MemorySessionStore
 from gatepass.sessions.stores.redis import RedisSessionStore
+from gatepass.sessions.stores.redis_cache import CachedRedisSessionStore
 from gatepass.sessions.stores.sqlite import SQLiteSessionStore
+from sessions.conftest import _open
 from sessions.session_helpers import FakeClock
+from sessions.test_session_redis_cache import open_cached
 
 HOUR = timedelta(hours=1)
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis", "redis-cached"])
+async def store(
+    request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path
+) -> AsyncIterator[SessionStore]:
+    """Every backend, and the Redis store behind its local cache (listener tracking)."""
+    if request.param != "redis-cached":
+        async for opened in _open(request.param, request, clock, tmp_path):
+            yield opened
+        return
+    cached: CachedRedisSessionStore = await open_cached(request.getfixturevalue("redis_url"))
+    yield cached
+    await cached.clear()
+    await cached.close()
 
 
 def _record(
@@ -124,12 +143,13 @@ async def test_redis_sets_a_ttl_on_every_save(redis_url: str) -> None:
         await store.save("id-1", _record(), ttl=timedelta(minutes=5))
         ttl = await store.client.pttl(f"{prefix}s:id-1")
         assert 0 < ttl <= 5 * 60 * 1000
-        index_ttl = await store.client.pttl(f"{prefix}u:alice")
+        index = store.index_key("alice")
+        index_ttl = await store.client.pttl(index)
         assert 0 < index_ttl <= 5 * 60 * 1000
         await store.save("id-2", _record(), ttl=HOUR)
-        assert await store.client.pttl(f"{prefix}u:alice") > 5 * 60 * 1000
+        assert await store.client.pttl(index) > 5 * 60 * 1000
         await store.save("id-3", _record(), ttl=timedelta(minutes=1))
-        assert await store.client.pttl(f"{prefix}u:alice") > 5 * 60 * 1000
+        assert await store.client.pttl(index) > 5 * 60 * 1000
     finally:
         await store.clear()
         await store.close()

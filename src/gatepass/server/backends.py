@@ -76,7 +76,7 @@ class Backends:
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
 
-            from gatepass.sessions import RedisSessionStore
+            from gatepass.sessions import CachedRedisSessionStore, RedisSessionStore
             from gatepass.tokens.stores import RedisRefreshStore, RedisRevocationStore
 
             # Short timeouts and one immediate retry: an outage answers 503 at once,
@@ -91,13 +91,20 @@ class Backends:
             )
             client: Redis = Redis(connection_pool=pool, retry=Retry(NoBackoff(), 1))
             prefix = settings.redis_prefix
+            shared = RedisSessionStore(client, prefix=f"{prefix}session:")
+            sessions: SessionStore = shared
+            closers: list[object] = []
+            if settings.session_cache:
+                sessions = CachedRedisSessionStore(shared)
+                closers.append(sessions)  # its invalidation listener has a connection
             return cls(
                 users=users,
-                sessions=RedisSessionStore(client, prefix=f"{prefix}session:"),
+                sessions=sessions,
                 refresh=RedisRefreshStore(client, prefix=prefix),
                 revocations=RedisRevocationStore(client, prefix=prefix),
                 limits=redis_storage(client, key_prefix=f"{prefix}limits"),
                 redis=client,
+                _closers=closers,
             )
         from gatepass.sessions import SQLiteSessionStore
         from gatepass.tokens.stores import SQLiteRefreshStore, SQLiteRevocationStore

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     register_limit: str = "10/hour"
     refresh_limit: str = "60/minute"
     redis_prefix: str = Field(default="gatepass:", pattern=r"^[A-Za-z0-9:_.-]{1,64}$")
+    # With Redis: sessions read by this process are kept in memory until Redis reports
+    # a change (CachedRedisSessionStore); off reads Redis on every request.
+    session_cache: bool = True
     # OWASP Password Storage Cheat Sheet, "Argon2id": m=19456 KiB, t=2, p=1 at least.
     argon2_time_cost: int = Field(default=2, ge=1, le=20)
     argon2_memory_kib: int = Field(default=19 * 1024, ge=8, le=4 * 1024 * 1024)

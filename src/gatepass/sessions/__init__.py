@@ -21,9 +21,11 @@ from gatepass.sessions.stores.memory import MemorySessionStore
 
 if TYPE_CHECKING:
     from gatepass.sessions.stores.redis import RedisSessionStore
+    from gatepass.sessions.stores.redis_cache import CachedRedisSessionStore
     from gatepass.sessions.stores.sqlite import SQLiteSessionStore
 
 __all__ = [
+    "CachedRedisSessionStore",
     "CookiePolicy",
     "CookieSigner",
     "FlashMessage",
@@ -44,6 +46,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "CachedRedisSessionStore": "gatepass.sessions.stores.redis_cache",
     "SQLiteSessionStore": "gatepass.sessions.stores.sqlite",
     "RedisSessionStore": "gatepass.sessions.stores.redis",
 }

@@ -1,6 +1,7 @@
 """Session stores: in-memory, SQLite (the embedded default) and Redis (shared).
 
-``SQLiteSessionStore`` and ``RedisSessionStore`` are imported on first use, so their
+``CachedRedisSessionStore`` puts a local cache, kept coherent by Redis, in front of
+the Redis store. ``SQLiteSessionStore`` and the Redis stores are imported on first use, so their
 drivers (``gatepass[sql]``, ``gatepass[redis]``) are only needed by apps that use them.
 """
 
@@ -14,9 +15,11 @@ from gatepass.sessions.stores.memory import MemorySessionStore
 
 if TYPE_CHECKING:
     from gatepass.sessions.stores.redis import RedisSessionStore
+    from gatepass.sessions.stores.redis_cache import CachedRedisSessionStore
     from gatepass.sessions.stores.sqlite import SQLiteSessionStore
 
 __all__ = [
+    "CachedRedisSessionStore",
     "MemorySessionStore",
     "RedisSessionStore",
     "SQLiteSessionStore",
@@ -26,6 +29,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "CachedRedisSessionStore": "gatepass.sessions.stores.redis_cache",
     "SQLiteSessionStore": "gatepass.sessions.stores.sqlite",
     "RedisSessionStore": "gatepass.sessions.stores.redis",
 }
