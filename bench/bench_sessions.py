@@ -145,8 +145,8 @@ def run() -> str:
         "",
         "Median µs/op. *Bare*: `store.load` + `store.save` of a small record. "
         "*Middleware*: one request through `SessionMiddleware` on a minimal ASGI app "
-        "that writes the session (cookie unsign, load, dirty check, existence re-check, "
-        "save). SQLite is a file in a temporary folder (WAL, one commit per save); Redis "
+        "that writes the session (cookie unsign, load, dirty check, a save that must find "
+        "the session). SQLite is a file in a temporary folder (WAL, one commit per save); Redis "
         "is the local server.",
         "",
         "| store | bare load+save (µs/op) | through middleware (µs/request) | ops |",

@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 from starlette.applications import Starlette
-from starlette.routing import WebSocketRoute
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from gatepass.errors import ConfigurationError, DurationError
-from gatepass.sessions import MemorySessionStore, SessionMiddleware
+from gatepass.sessions import MemorySessionStore, SessionMiddleware, SessionStore
+from gatepass.sessions.session import USER_ID_KEY
 from gatepass.sessions.signing import CookieSigner
 from sessions.session_helpers import KEY, OLD_KEY, FakeClock, client_for, session_app
 
@@ -322,3 +325,34 @@ async def test_a_request_in_flight_during_logout_cannot_revive_the_session(
         response = await client.get("/")
     assert "Max-Age=0" in response.headers["set-cookie"]
     assert await memory_store.load(session_id) is None
+
+
+async def test_a_request_that_writes_cannot_revive_a_session_ended_while_it_ran(
+    store: SessionStore,
+) -> None:
+    async def login(request: Request) -> Response:
+        session: Any = request.session
+        session.regenerate()
+        session.user_id = "alice"
+        return JSONResponse({"ok": True})
+
+    async def bump(request: Request) -> Response:
+        request.session["n"] = int(request.session.get("n", 0)) + 1
+        # "Log out everywhere" lands from another request while this one runs.
+        await store.delete_user_sessions("alice")
+        return JSONResponse({"ok": True})
+
+    async def show(request: Request) -> Response:
+        return JSONResponse({"user": request.session.get(USER_ID_KEY)})
+
+    routes = [Route("/login", login, methods=["POST"]), Route("/bump", bump), Route("/show", show)]
+    app = SessionMiddleware(Starlette(routes=routes), store=store, secret_keys=[KEY])
+    async with client_for(app) as client:
+        await client.post("/login")
+        cookie = client.cookies.get("gatepass_session")
+        assert (await client.get("/show")).json() == {"user": "alice"}
+        ended = await client.get("/bump")
+        assert "Max-Age=0" in ended.headers["set-cookie"]  # the browser drops it too
+        client.cookies.set("gatepass_session", str(cookie))  # a thief keeps the old one
+        assert (await client.get("/show")).json() == {"user": None}
+    assert await store.list_user_sessions("alice") == []

@@ -439,3 +439,27 @@ async def test_a_listener_reconnect_during_a_load_keeps_its_answer_out_of_the_ca
         finally:
             await store.clear()
             await store.close()
+
+
+async def test_a_load_finishing_first_does_not_take_the_place_of_one_still_in_flight(
+    redis_url: str, raw: Redis
+) -> None:
+    async with reply_gate(redis_url) as (gated_url, gate):
+        store = await open_cached(gated_url)
+        try:
+            await store.save("s1", _record(), ttl=HOUR)
+            held = await _load_held_by(store, gate)  # its GET answered, the answer held
+            assert await store.load("s1") == _record()  # a second load overtakes it
+            await store.delete("s1")
+            await store.save("s1", _record(), ttl=HOUR)
+            invalidations = store.stats().invalidations
+            await raw.delete(_key(store))  # ended elsewhere while the first is in flight
+            await until_stats(
+                store, lambda s: s.invalidations > invalidations, "the change is heard"
+            )
+            gate.release.set()
+            assert await held == _record()  # answered, without an error...
+            assert await store.load("s1") is None  # ...and not kept
+        finally:
+            await store.clear()
+            await store.close()

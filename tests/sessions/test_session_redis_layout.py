@@ -275,3 +275,16 @@ def test_every_process_puts_a_user_in_the_same_bucket() -> None:
 def test_index_buckets_must_be_at_least_one() -> None:
     with pytest.raises(ValueError, match="index_buckets"):
         RedisSessionStore(Redis(), index_buckets=0)
+
+
+async def test_a_logout_takes_its_entry_out_of_the_shared_bucket(
+    redis_store: RedisSessionStore,
+) -> None:
+    await redis_store.save("kept", _logged_in("u-one"), ttl=timedelta(minutes=5))
+    await redis_store.save("ended", _logged_in("u-one"), ttl=timedelta(minutes=5))
+    index = redis_store.index_key("u-one")
+    assert set(await redis_store.client.zrange(index, 0, -1)) == {b"kept", b"ended"}
+    await redis_store.delete("ended")
+    await redis_store.delete("ended")  # twice: nothing left to remove, no error
+    assert await redis_store.client.zrange(index, 0, -1) == [b"kept"]
+    assert await redis_store.load("ended") is None

@@ -75,6 +75,22 @@ async def test_save_replaces_the_previous_record(store: SessionStore) -> None:
     assert loaded.data == {"v": 2}
 
 
+async def test_a_save_that_must_find_its_session_never_brings_back_an_ended_one(
+    store: SessionStore,
+) -> None:
+    assert await store.save("id-1", _record(data={"v": 1}), ttl=HOUR) is True
+    assert await store.save("id-1", _record(data={"v": 2}), ttl=HOUR, must_exist=True) is True
+    loaded = await store.load("id-1")
+    assert loaded is not None
+    assert loaded.data == {"v": 2}
+    await store.delete_user_sessions("alice")  # "log out everywhere" from another request
+    assert await store.save("id-1", _record(data={"v": 3}), ttl=HOUR, must_exist=True) is False
+    assert await store.load("id-1") is None
+    assert await store.list_user_sessions("alice") == []
+    assert await store.save("never", _record(), ttl=HOUR, must_exist=True) is False
+    assert await store.load("never") is None
+
+
 async def test_anonymous_sessions_are_stored_without_a_user(store: SessionStore) -> None:
     await store.save("anon", _record(user_id=None), ttl=HOUR)
     loaded = await store.load("anon")

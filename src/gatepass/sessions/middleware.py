@@ -270,10 +270,6 @@ class SessionMiddleware:
             changed = _dump(session) != loaded.snapshot or session.remember != record.remember
             if not changed and now - record.last_seen < self.touch_interval:
                 return None
-            if session.id is not None and await self.store.load(session.id) is None:
-                # Ended by a concurrent request (logout, login elsewhere, "log out
-                # everywhere"): saving would bring a dead session back to life.
-                return self._expire(secure)
         session_id = self.id_factory() if fresh else str(session.id)
         created = now if fresh or record is None else record.created_at
         new_record = SessionRecord(
@@ -284,7 +280,14 @@ class SessionMiddleware:
             remember=session.remember,
             user_agent=(record.user_agent if record and not fresh else self._agent(scope)),
         )
-        await self.store.save(session_id, new_record, ttl=self._ttl(new_record, now))
+        # A session ended by a concurrent request (logout, login elsewhere, "log out
+        # everywhere") must stay ended: the store replaces it only if it still exists,
+        # in one atomic step (OWASP ASVS 3.3.1).
+        stored = await self.store.save(
+            session_id, new_record, ttl=self._ttl(new_record, now), must_exist=not fresh
+        )
+        if not stored:
+            return self._expire(secure)
         session.id = session_id
         if not fresh and record is not None and record.remember == session.remember:
             return None

@@ -146,8 +146,15 @@ class SessionStore(Protocol):
         """Return the record stored under ``session_id``, or ``None`` if unknown/expired."""
         ...
 
-    async def save(self, session_id: str, record: SessionRecord, *, ttl: timedelta) -> None:
-        """Store ``record`` under ``session_id``; it expires by itself after ``ttl``."""
+    async def save(
+        self, session_id: str, record: SessionRecord, *, ttl: timedelta, must_exist: bool = False
+    ) -> bool:
+        """Store ``record`` under ``session_id``; it expires by itself after ``ttl``.
+
+        With ``must_exist`` the record is stored only if a live one is already there,
+        in one atomic step, so a session ended meanwhile (logout, "log out everywhere"
+        in another request) is not brought back. Returns whether it was stored.
+        """
         ...
 
     async def delete(self, session_id: str) -> None:

@@ -66,20 +66,29 @@ class MemorySessionStore:
         self._purge()
         return self._live(session_id)
 
-    async def save(self, session_id: str, record: SessionRecord, *, ttl: timedelta) -> None:
+    async def save(
+        self, session_id: str, record: SessionRecord, *, ttl: timedelta, must_exist: bool = False
+    ) -> bool:
         """Store a record that expires after ``ttl``.
 
         Args:
             session_id: the id to store under.
             record: the session record.
             ttl: time to live from now.
+            must_exist: store only over a live record (no await in between: atomic).
+
+        Returns:
+            Whether it was stored.
         """
         self._purge()
+        if must_exist and self._live(session_id) is None:
+            return False
         expires_at = self._clock() + ttl
         previous = self._entries.get(session_id)
         self._entries[session_id] = (record, expires_at)
         if previous is None or previous[1] != expires_at:
             heapq.heappush(self._heap, (expires_at, session_id))
+        return True
 
     async def delete(self, session_id: str) -> None:
         """Forget one session.

@@ -180,13 +180,21 @@ class RedisSessionStore:
             raise _unavailable(error) from error
         return None if raw is None else decode_record(raw)
 
-    async def save(self, session_id: str, record: SessionRecord, *, ttl: timedelta) -> None:
+    async def save(
+        self, session_id: str, record: SessionRecord, *, ttl: timedelta, must_exist: bool = False
+    ) -> bool:
         """Store a record with a TTL, and index it under its user.
 
         Args:
             session_id: the id to store under.
             record: the session record.
             ttl: time to live from now.
+            must_exist: only replace a live record (``SET ... XX``, atomic in Redis); a
+                refused save may leave an index entry without a record, which listing
+                and "log out everywhere" skip.
+
+        Returns:
+            Whether the record was stored.
 
         Raises:
             StoreUnavailableError: Redis cannot be reached.
@@ -194,7 +202,7 @@ class RedisSessionStore:
         seconds = ttl_seconds(ttl)
         millis = int(seconds * 1000) or 1
         async with _translated(), self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self._key(session_id), encode_record(record), px=millis)
+            pipe.set(self._key(session_id), encode_record(record), px=millis, xx=must_exist)
             if record.user_id is not None:
                 index = self.index_key(record.user_id)
                 now = self._clock().timestamp()
@@ -203,10 +211,11 @@ class RedisSessionStore:
                 # NX gives a fresh bucket a TTL; GT only ever lengthens it.
                 pipe.pexpire(index, millis, nx=True)
                 pipe.pexpire(index, millis, gt=True)
-            await pipe.execute()
+            results = await pipe.execute()
+        return bool(results[0])
 
     async def delete(self, session_id: str) -> None:
-        """Forget one session (its index entry goes when it would have expired).
+        """Forget one session and its index entry.
 
         Args:
             session_id: the id to delete.
@@ -215,7 +224,12 @@ class RedisSessionStore:
             StoreUnavailableError: Redis cannot be reached.
         """
         async with _translated():
-            await self.client.delete(self._key(session_id))
+            # GETDEL: the record goes at once; its owner, read from it, names the bucket
+            # entry to drop, so logouts do not pile entries up in a shared bucket.
+            raw = await self.client.getdel(self._key(session_id))
+            record = None if raw is None else decode_record(raw)
+            if record is not None and record.user_id is not None:
+                await self.client.zrem(self.index_key(record.user_id), session_id)
 
     async def _sessions_of(self, user_id: str) -> tuple[list[tuple[str, SessionRecord]], list[str]]:
         """The user's stored sessions, and the ids in its bucket whose record is gone."""

@@ -71,7 +71,7 @@ class _Entry:
         return SessionRecord(data=orjson.loads(self.data), **self.shared)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared by identity: list.remove takes this one
 class _Fill:  # a load from Redis in flight; stale once its key changed meanwhile
     generation: int
     stale: bool = False
@@ -166,7 +166,8 @@ class CachedRedisSessionStore:
             StoreUnavailableError: Redis cannot be reached (never a cached answer
                 once the listener has seen the connection go).
         """
-        if self._task is None and not self._closed:  # started on first use, in this loop
+        if (self._task is None or self._task.done()) and not self._closed:
+            # Started on first use, in this loop; again if its loop went away.
             self._task = asyncio.get_running_loop().create_task(
                 self._listen_forever(), name="gatepass-session-cache-listener"
             )
@@ -218,20 +219,26 @@ class CachedRedisSessionStore:
             self._entries.popitem(last=False)
             self._counts["evictions"] += 1
 
-    async def save(self, session_id: str, record: SessionRecord, *, ttl: timedelta) -> None:
+    async def save(
+        self, session_id: str, record: SessionRecord, *, ttl: timedelta, must_exist: bool = False
+    ) -> bool:
         """Store through the inner store; this process never loads the old record again.
 
         Args:
             session_id: the id to store under.
             record: the session record.
             ttl: time to live from now.
+            must_exist: only replace a live record, atomically in Redis.
+
+        Returns:
+            Whether it was stored.
 
         Raises:
             StoreUnavailableError: Redis cannot be reached.
         """
         self._forget(session_id)
         try:
-            await self.inner.save(session_id, record, ttl=ttl)
+            return await self.inner.save(session_id, record, ttl=ttl, must_exist=must_exist)
         finally:
             # Again afterwards: a load that overlapped the write may hold the old value.
             self._forget(session_id)

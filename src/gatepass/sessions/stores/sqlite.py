@@ -147,13 +147,19 @@ class SQLiteSessionStore:
             row = await cursor.fetchone()
         return None if row is None else _record(row)[1]
 
-    async def save(self, session_id: str, record: SessionRecord, *, ttl: timedelta) -> None:
+    async def save(
+        self, session_id: str, record: SessionRecord, *, ttl: timedelta, must_exist: bool = False
+    ) -> bool:
         """Insert or replace a record that expires after ``ttl``.
 
         Args:
             session_id: the id to store under.
             record: the session record.
             ttl: time to live from now.
+            must_exist: only replace a live record (one ``UPDATE``: atomic).
+
+        Returns:
+            Whether it was stored.
 
         Raises:
             StoreUnavailableError: the database cannot be used.
@@ -170,6 +176,15 @@ class SQLiteSessionStore:
             now + ttl_seconds(ttl),
         )
         async with self._use() as db:
+            if must_exist:
+                cursor = await db.execute(
+                    f"UPDATE {self.table} SET data = ?, user_id = ?, created_at = ?, "  # noqa: S608
+                    "last_seen = ?, remember = ?, user_agent = ?, expires_at = ? "
+                    "WHERE id = ? AND expires_at > ?",
+                    (*values[1:], session_id, now),
+                )
+                await db.commit()
+                return cursor.rowcount == 1
             await db.execute(
                 f"INSERT OR REPLACE INTO {self.table} "  # noqa: S608
                 f"({_COLUMNS}, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -179,6 +194,7 @@ class SQLiteSessionStore:
             if self._writes % PURGE_EVERY == 0:
                 await db.execute(f"DELETE FROM {self.table} WHERE expires_at <= ?", (now,))  # noqa: S608
             await db.commit()
+        return True
 
     async def delete(self, session_id: str) -> None:
         """Forget one session.
