@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from gatepass.sessions import SessionRecord
 from gatepass.sessions.session import USER_ID_KEY
+from gatepass.sessions.stores import redis as layout_store
 from gatepass.sessions.stores import redis_record as layout
 from gatepass.sessions.stores.redis import RedisSessionStore, decode_record, encode_record
 from sessions.session_helpers import FakeClock
@@ -288,3 +289,14 @@ async def test_a_logout_takes_its_entry_out_of_the_shared_bucket(
     await redis_store.delete("ended")  # twice: nothing left to remove, no error
     assert await redis_store.client.zrange(index, 0, -1) == [b"kept"]
     assert await redis_store.load("ended") is None
+
+
+async def test_a_bucket_larger_than_one_read_is_listed_and_ended_whole(
+    redis_store: RedisSessionStore,
+) -> None:
+    count = 2 * layout_store._MGET_BATCH + 5  # three reads of the bucket's records
+    for number in range(count):
+        await redis_store.save(f"s{number}", _logged_in("u-many"), ttl=timedelta(minutes=5))
+    assert len(await redis_store.list_user_sessions("u-many")) == count
+    assert await redis_store.delete_user_sessions("u-many", except_id="s7") == count - 1
+    assert [s.session_id for s in await redis_store.list_user_sessions("u-many")] == ["s7"]

@@ -59,6 +59,7 @@ __all__ = ["RedisSessionStore", "decode_record", "encode_record"]
 logger = logging.getLogger("gatepass.stores")
 
 _INDEX_BUCKETS = 32_768
+_MGET_BATCH = 256  # records read per command when a bucket is listed
 # Index entries stay this long past their session's expiry, so an app server whose clock
 # runs ahead does not drop a session that Redis still holds.
 _EXPIRY_GRACE_SECONDS = 60
@@ -237,7 +238,11 @@ class RedisSessionStore:
         ids = [m.decode() if isinstance(m, bytes) else str(m) for m in members]
         if not ids:
             return [], []
-        raws: list[Any] = await self.client.mget([self._key(i) for i in ids])
+        raws: list[Any] = []
+        for start in range(0, len(ids), _MGET_BATCH):
+            # In batches: one oversized bucket never holds Redis up in a single command.
+            batch = ids[start : start + _MGET_BATCH]
+            raws += await self.client.mget([self._key(i) for i in batch])
         owned: list[tuple[str, SessionRecord]] = []
         gone: list[str] = []
         for session_id, raw in zip(ids, raws, strict=True):
