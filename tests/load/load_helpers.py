@@ -93,7 +93,24 @@ class Cluster:
         process = self._processes.pop(index, None)
         if process is not None and process.poll() is None:
             process.terminate()
-            process.wait(timeout=15)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                # Say where it hangs before killing it: py-spy reads its Python stacks.
+                spy = str(Path(sys.executable).with_name("py-spy"))
+                dump = subprocess.run(
+                    [spy, "dump", "--pid", str(process.pid)],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=30,
+                )
+                process.kill()
+                process.wait(timeout=5)
+                raise AssertionError(
+                    f"server {index} ignored SIGTERM for 15 s; its stacks:\n"
+                    f"{dump.stdout}{dump.stderr}"
+                ) from None
 
     def restart(self, index: int) -> None:
         """Stop process ``index`` and start a new one on the same port."""

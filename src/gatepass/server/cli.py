@@ -16,6 +16,10 @@ from gatepass.server.commands import Command, add_admin_commands, opened
 from gatepass.server.logging import SECURITY_LOGGER
 from gatepass.server.settings import SETTINGS_FILE_VARIABLE, Settings
 
+# After SIGTERM, requests in flight get this long before their connections are closed,
+# so a stuck client cannot keep a stopping server alive (orchestrators kill at 30 s).
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
 Handler = Callable[[argparse.Namespace, TextIO], int]
 
 
@@ -85,6 +89,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         log_level=args.log_level,
         log_config=uvicorn_log_config(args.log_level),
         server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         **proxy_options(settings),
     )
     return 0

@@ -30,6 +30,7 @@ logger = logging.getLogger("gatepass.stores")
 
 INVALIDATE_CHANNEL = "__redis__:invalidate"
 _MIN_BACKOFF = 0.05
+_CLOSE_TIMEOUT = 2.0  # seconds close() waits for the listener to stop
 # Every SessionRecord field but ``data`` holds an immutable value, shared by copies.
 _SHARED_FIELDS = tuple(f.name for f in fields(SessionRecord) if f.name != "data")
 
@@ -303,7 +304,9 @@ class CachedRedisSessionStore:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            await asyncio.wait({task})
+            _, pending = await asyncio.wait({task}, timeout=_CLOSE_TIMEOUT)
+            if pending:  # never keep a stopping server waiting on the listener
+                logger.warning("The session cache's Redis listener did not stop in time.")
         await self.inner.close()
 
     def stats(self) -> SessionCacheStats:
