@@ -19,17 +19,14 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import RedisError
 
 from gatepass.errors import ConfigurationError, DurationError
 from gatepass.sessions.stores.base import SessionInfo, SessionRecord
 from gatepass.sessions.stores.redis import RedisSessionStore
+from gatepass.sessions.stores.redis_invalidations import InvalidationListener
 
 logger = logging.getLogger("gatepass.stores")
 
-INVALIDATE_CHANNEL = "__redis__:invalidate"
-_MIN_BACKOFF = 0.05
 _CLOSE_TIMEOUT = 2.0  # seconds close() waits for the listener to stop
 # Every SessionRecord field but ``data`` holds an immutable value, shared by copies.
 _SHARED_FIELDS = tuple(f.name for f in fields(SessionRecord) if f.name != "data")
@@ -89,11 +86,6 @@ def _snapshot(record: SessionRecord, stored_at: float) -> _Entry | None:
     return _Entry(data, shared, stored_at)
 
 
-async def _ask(connection: AbstractConnection, *command: str | int) -> Any:
-    await connection.send_command(*command, check_health=False)
-    return await connection.read_response()
-
-
 def _seconds(value: timedelta, what: str) -> float:
     if not isinstance(value, timedelta) or value <= timedelta(0):
         raise DurationError(f"{what} must be a positive timedelta, not {value!r}.")
@@ -136,8 +128,6 @@ class CachedRedisSessionStore:
         self.inner = inner
         self.max_entries = max_entries
         self._max_age = _seconds(max_age, "max_age")
-        self._heartbeat = _seconds(heartbeat, "heartbeat")
-        self._max_backoff = max(_seconds(max_backoff, "max_backoff"), _MIN_BACKOFF)
         self._monotonic = monotonic
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._fills: dict[str, list[_Fill]] = {}
@@ -150,6 +140,15 @@ class CachedRedisSessionStore:
         settings = inner.client.connection_pool.connection_kwargs
         self._encoding: str = settings.get("encoding", "utf-8")
         self._key_prefix = inner.record_prefix.encode(self._encoding)
+        self._listener = InvalidationListener(
+            inner.client,
+            inner.record_prefix,
+            heartbeat=_seconds(heartbeat, "heartbeat"),
+            max_backoff=_seconds(max_backoff, "max_backoff"),
+            on_connected=self._activate,
+            on_keys=self._invalidated,
+            on_lost=self._deactivate,
+        )
         self._counts = dict.fromkeys(
             ("hits", "misses", "bypassed", "evictions", "invalidations", "flushes"), 0
         )
@@ -170,7 +169,7 @@ class CachedRedisSessionStore:
         if (self._task is None or self._task.done()) and not self._closed:
             # Started on first use, in this loop; again if its loop went away.
             self._task = asyncio.get_running_loop().create_task(
-                self._listen_forever(), name="gatepass-session-cache-listener"
+                self._listener.run(), name="gatepass-session-cache-listener"
             )
         if not self._active:
             self._counts["bypassed"] += 1
@@ -301,6 +300,7 @@ class CachedRedisSessionStore:
     async def close(self) -> None:
         """Stop the listener, close its connection, then close the inner store."""
         self._closed = True
+        self._listener.stop()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -335,6 +335,12 @@ class CachedRedisSessionStore:
         self._entries.clear()
         self._counts["flushes"] += 1
 
+    def _activate(self, listener_id: int) -> None:
+        # Loads already in flight began before Redis reported changes: none is kept.
+        self._generation += 1
+        self._listener_id = listener_id
+        self._active = True
+
     def _deactivate(self) -> None:
         # Redis docs, "What to do when losing connection with the server": whatever
         # changed meanwhile went unreported, so nothing cached may be served.
@@ -353,59 +359,3 @@ class CachedRedisSessionStore:
             self._counts["invalidations"] += 1
             if key.startswith(prefix):
                 self._forget(key[len(prefix) :].decode(self._encoding, "replace"))
-
-    def _new_connection(self) -> AbstractConnection:
-        # Its own connection, never one of the pool's, built from the same settings.
-        # RESP2 whatever the app's client speaks: CLIENT TRACKING ... REDIRECT <own id>
-        # plus SUBSCRIBE __redis__:invalidate (Redis docs, "Client-side caching in
-        # Redis", "Two connections mode") reads invalidations as plain Pub/Sub replies,
-        # which redis-py 8.1 asyncio parses alike with hiredis or the Python parser;
-        # its RESP3 push handling has no public hook for invalidations.
-        pool = self.inner.client.connection_pool
-        settings = dict(pool.connection_kwargs)
-        settings.pop("maint_notifications_pool_handler", None)
-        settings.update(protocol=2, decode_responses=False, health_check_interval=0)
-        settings.update(maint_notifications_config=None)
-        return pool.connection_class(**settings)
-
-    async def _subscribe(self, connection: AbstractConnection) -> None:
-        client_id = int(await _ask(connection, "CLIENT", "ID"))
-        prefix = self.inner.record_prefix
-        await _ask(
-            connection, "CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST", "PREFIX", prefix
-        )
-        await _ask(connection, "SUBSCRIBE", INVALIDATE_CHANNEL)
-        self._listener_id = client_id
-
-    async def _listen_forever(self) -> None:
-        backoff = _MIN_BACKOFF
-        while not self._closed:
-            connection = self._new_connection()
-            try:
-                async with asyncio.timeout(2 * self._heartbeat):
-                    await self._subscribe(connection)
-                backoff = _MIN_BACKOFF
-                self._generation += 1
-                self._active = True
-                await self._pump(connection)
-            except (RedisError, OSError) as error:
-                logger.warning("The session cache's Redis listener failed.", exc_info=error)
-            except Exception:  # the listener must outlive any one failure
-                logger.exception("The session cache's Redis listener failed unexpectedly.")
-            finally:
-                self._deactivate()
-                await connection.disconnect(nowait=True)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, self._max_backoff)
-
-    async def _pump(self, connection: AbstractConnection) -> None:
-        ping_unanswered = False
-        while True:
-            message = await connection.read_response(timeout=self._heartbeat)
-            if message is None:
-                if ping_unanswered:
-                    raise ConnectionError("Redis did not answer the listener's PING.")
-                await connection.send_command("PING", check_health=False)
-            elif isinstance(message, list) and len(message) == 3 and message[0] == b"message":
-                self._invalidated(message[2])
-            ping_unanswered = message is None
