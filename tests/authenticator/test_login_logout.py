@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from authenticator.conftest import MakeApp
 from authenticator.support import ALICE, BOB, BY_ID
 from gatepass.authenticator import USERS_SESSION_KEY, Authenticator
+from gatepass.authenticator.user import cached_user
 from gatepass.errors import ConfigurationError
 from gatepass.sessions import Session
 
@@ -245,7 +246,7 @@ async def test_login_stores_only_the_serialized_id(auth: Authenticator) -> None:
         "_gatepass_uid": "u2",
     }
     assert session.regenerated
-    assert request.scope["gatepass.users"]["admin"] == BOB
+    assert cached_user(request, "admin") == (True, BOB)
 
 
 async def test_admin_login_keeps_the_default_users_session_owner(auth: Authenticator) -> None:

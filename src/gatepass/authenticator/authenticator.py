@@ -18,7 +18,12 @@ from gatepass.authenticator.authenticate import authenticate as build_handler
 from gatepass.authenticator.guards import Guard
 from gatepass.authenticator.registry import StrategyRegistry
 from gatepass.authenticator.serialization import UserSerialization
-from gatepass.authenticator.user import AuthenticatedUser, cached_user, set_request_user
+from gatepass.authenticator.user import (
+    USERS_SCOPE_KEY,
+    AuthenticatedUser,
+    cached_user,
+    set_request_user,
+)
 from gatepass.errors import ConfigurationError
 from gatepass.sessions.session import Session
 from gatepass.strategies.session import SessionStrategy
@@ -73,11 +78,6 @@ class Authenticator(StrategyRegistry, UserSerialization):
 
     # -- the request user ---------------------------------------------------------
 
-    def _scopes_of(self, user: Any, extra: Iterable[str] = ()) -> Iterable[str]:
-        if self._user_scopes is None or user is None:
-            return extra  # the common case: no tuple rebuilt per request
-        return (*extra, *self._user_scopes(user))
-
     def set_user(
         self,
         request: HTTPConnection,
@@ -98,13 +98,10 @@ class Authenticator(StrategyRegistry, UserSerialization):
             claims: token claims, for ``request.auth``.
             strategy: the strategy that authenticated the request.
         """
+        if self._user_scopes is not None and user is not None:
+            scopes = (*scopes, *self._user_scopes(user))
         set_request_user(
-            request,
-            user,
-            auth_scope=scope,
-            scopes=self._scopes_of(user, scopes),
-            claims=claims,
-            strategy=strategy,
+            request, user, auth_scope=scope, scopes=scopes, claims=claims, strategy=strategy
         )
 
     async def user(self, request: HTTPConnection, scope: str = "default") -> Any:
@@ -117,9 +114,9 @@ class Authenticator(StrategyRegistry, UserSerialization):
         Returns:
             The app's user, or ``None``.
         """
-        found, user = cached_user(request, scope)
-        if found:
-            return user
+        restored = request.scope.get(USERS_SCOPE_KEY)  # cached_user(), inline: hot
+        if restored is not None and scope in restored:
+            return restored[scope][0]
         session = request.scope.get("session")
         stored = (session or {}).get(USERS_SESSION_KEY, {}).get(scope)
         user = None if stored is None else await self.deserialize_user(stored)

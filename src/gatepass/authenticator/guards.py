@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import WebSocketException
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.websockets import WebSocket
 
@@ -29,6 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # RFC 6455 §7.4.1: 1008 "policy violation" is the close code for a refused peer.
 WS_POLICY_VIOLATION = 1008
+_CONNECTION_TYPES = frozenset({Request, WebSocket, HTTPConnection})
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,17 @@ class Guard:
                 # One strategy (the usual guard): no Attempt built around its answer.
                 name: str | None = self.strategies[0]
                 said = await auth.run(connection, self.strategies[0], scope=self.scope)
+                if type(said) is Success and said.user is not None:
+                    # The common answer, straight through (never "session": see above).
+                    auth.set_user(
+                        connection,
+                        said.user,
+                        scope=self.scope,
+                        scopes=said.scopes,
+                        claims=said.claims,
+                        strategy=name,
+                    )
+                    return self._scoped(connection, said.user) if self.scopes else (said.user, None)
                 failures: list[Fail] = []
                 outcome: Success | Redirect | Error | None = None
                 if isinstance(said, Fail):
@@ -222,8 +234,12 @@ class Guard:
 
         @functools.wraps(endpoint)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            connection = kwargs.get(names[index], args[index] if index < len(args) else None)
-            if not isinstance(connection, HTTPConnection):
+            connection: Any = args[index] if index < len(args) else kwargs.get(names[index])
+            # The exact type first: HTTPConnection is a Mapping, so isinstance() goes
+            # through ABCMeta on every request.
+            if type(connection) not in _CONNECTION_TYPES and not isinstance(
+                connection, HTTPConnection
+            ):
                 raise TypeError(f"{endpoint!r} was not given a request or WebSocket.")
             _, denied = await self.check(connection)
             if denied is not None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
+from types import CoroutineType
 from typing import Any
 
 from gatepass.errors import ConfigurationError
-from gatepass.strategies.base import maybe_await
 from gatepass.strategies.outcomes import Pass
 
 Serializer = Callable[[Any], Any]
@@ -64,7 +65,9 @@ class UserSerialization:
             ConfigurationError: no serializer answered.
         """
         for fn in self._serializers:
-            result = await maybe_await(fn(user))
+            result = fn(user)
+            if type(result) is CoroutineType or inspect.isawaitable(result):
+                result = await result
             if result is not None and not isinstance(result, Pass):
                 return result
         raise ConfigurationError(
@@ -85,7 +88,10 @@ class UserSerialization:
             ConfigurationError: no deserializer answered.
         """
         for fn in self._deserializers:
-            result = await maybe_await(fn(stored))
+            # Inline, not maybe_await(): this runs on every request with a session user.
+            result = fn(stored)
+            if type(result) is CoroutineType or inspect.isawaitable(result):
+                result = await result
             if not isinstance(result, Pass):
                 return result
         raise ConfigurationError(

@@ -9,9 +9,7 @@ from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedU
 from starlette.requests import HTTPConnection
 
 USERS_SCOPE_KEY = "gatepass.users"
-"""``scope`` key: the restored user of every auth scope, cached for this request."""
-CREDENTIALS_SCOPE_KEY = "gatepass.credentials"
-"""``scope`` key: the credentials of every auth scope for this request."""
+"""``scope`` key: ``{auth scope: (user, credentials)}``, what this request has restored."""
 
 _DISPLAY_ATTRIBUTES = ("display_name", "name", "username", "email")
 _IDENTITY_ATTRIBUTES = ("identity", "id", "user_id", "pk", "sub", "username", "email")
@@ -88,7 +86,7 @@ class Credentials(AuthCredentials):
         strategy: str | None = None,
     ) -> None:
         # AuthCredentials.__init__ only sets this; set it once, de-duplicated.
-        self.scopes = list(dict.fromkeys(scopes))
+        self.scopes = list(dict.fromkeys(scopes)) if scopes else []
         self.claims: Mapping[str, Any] = claims or {}
         self.strategy = strategy
 
@@ -112,17 +110,14 @@ def set_request_user(
         claims: token claims, if any.
         strategy: the strategy that authenticated the request.
     """
-    granted = tuple(scopes) if user is None else ("authenticated", *scopes)
+    granted = scopes if user is None else ("authenticated", *scopes)
     credentials = Credentials(granted, claims=claims, strategy=strategy)
     scope = connection.scope
-    users = scope.get(USERS_SCOPE_KEY)
-    if users is None:
-        users = scope[USERS_SCOPE_KEY] = {}
-    users[auth_scope] = user
-    found = scope.get(CREDENTIALS_SCOPE_KEY)
-    if found is None:
-        found = scope[CREDENTIALS_SCOPE_KEY] = {}
-    found[auth_scope] = credentials
+    restored = scope.get(USERS_SCOPE_KEY)
+    if restored is None:
+        scope[USERS_SCOPE_KEY] = {auth_scope: (user, credentials)}
+    else:
+        restored[auth_scope] = (user, credentials)
     if auth_scope != "default":
         return
     scope["auth"] = credentials
@@ -142,8 +137,9 @@ def credentials_for(connection: HTTPConnection, auth_scope: str) -> Credentials:
     Returns:
         The credentials.
     """
-    found: dict[str, Credentials] = connection.scope.get(CREDENTIALS_SCOPE_KEY, {})
-    return found.get(auth_scope) or Credentials()
+    restored: dict[str, tuple[Any, Credentials]] = connection.scope.get(USERS_SCOPE_KEY, {})
+    found = restored.get(auth_scope)
+    return Credentials() if found is None else found[1]
 
 
 def cached_user(connection: HTTPConnection, auth_scope: str) -> tuple[bool, Any]:
@@ -156,7 +152,6 @@ def cached_user(connection: HTTPConnection, auth_scope: str) -> tuple[bool, Any]
     Returns:
         ``(found, user)``; ``found`` is False when nothing was restored yet.
     """
-    users: dict[str, Any] = connection.scope.get(USERS_SCOPE_KEY, {})
-    if auth_scope in users:
-        return True, users[auth_scope]
-    return False, None
+    restored: dict[str, tuple[Any, Credentials]] = connection.scope.get(USERS_SCOPE_KEY, {})
+    found = restored.get(auth_scope)
+    return (False, None) if found is None else (True, found[0])

@@ -29,6 +29,10 @@ from gatepass.sessions.signing import CookieSigner, new_session_id
 from gatepass.sessions.stores.base import Clock, SessionRecord, SessionStore, system_clock
 
 STORE_SCOPE_KEY = "gatepass.session_store"
+# The Cookie headers already parsed, per cookie name: a browser sends the same header
+# on every request, so each is parsed once. Bounded in count and in header length.
+PARSED_COOKIES_SIZE = 1024
+PARSED_COOKIE_MAX_LENGTH = 4096
 Duration = timedelta | int
 
 
@@ -158,6 +162,7 @@ class SessionMiddleware:
         self.clock = clock
         self.id_factory = id_factory
         self.allowed_origins = frozenset(_origin(origin) for origin in allowed_origins)
+        self._parsed: dict[str, dict[str, str | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -220,7 +225,7 @@ class SessionMiddleware:
 
     async def _load(self, scope: Scope, secure: bool) -> _Loaded:
         header = _cookie_header(scope)
-        raw = cookie_parser(header).get(self.cookie.cookie_name(secure)) if header else None
+        raw = self._session_cookie(header, self.cookie.cookie_name(secure)) if header else None
         if (
             raw is not None
             and scope["type"] == "websocket"
@@ -242,6 +247,20 @@ class SessionMiddleware:
         session = Session(record.data, session_id=session_id)
         session.remember = record.remember
         return _Loaded(session, record, _dump(session), True)
+
+    def _session_cookie(self, header: str, name: str) -> str | None:
+        # What Starlette's request.cookies.get(name) gives, parsed once per header.
+        parsed = self._parsed.get(name)
+        if parsed is None:
+            parsed = self._parsed[name] = {}
+        elif header in parsed:
+            return parsed[header]
+        value = cookie_parser(header).get(name)
+        if len(header) <= PARSED_COOKIE_MAX_LENGTH:
+            if len(parsed) >= PARSED_COOKIES_SIZE:
+                parsed.clear()
+            parsed[header] = value
+        return value
 
     def _ttl(self, record: SessionRecord, now: datetime) -> timedelta:
         if record.remember:

@@ -16,12 +16,14 @@ __all__ = ["VerifiedTokenCache"]
 
 
 class CachedToken(NamedTuple):
-    """A verified token's payload, deadline, and the key and header it verified with."""
+    """A verified token's payload, deadline, the key and header it verified with, and
+    the revocation version at which it was last found not revoked (``None``: unknown)."""
 
     payload: bytes
     valid_until: float
     key: Key
     header: dict[str, Any]
+    unrevoked_at: int | None = None
 
     def claims(self) -> dict[str, Any]:
         """The claims, parsed afresh: nothing a caller changes reaches the cache."""
@@ -94,6 +96,7 @@ class VerifiedTokenCache:
         key: Key,
         now: float,
         header: dict[str, Any],
+        unrevoked_at: int | None = None,
     ) -> None:
         """Remember a token verified at ``now`` that passes its checks until ``deadline``.
 
@@ -104,11 +107,25 @@ class VerifiedTokenCache:
             key: the key that verified it.
             now: the verification time.
             header: its protected header (a key resolver is asked again on a hit).
+            unrevoked_at: the revocation version at which it was found not revoked.
         """
         entries = self._entries
         if token not in entries and len(entries) >= self.max_size:
             del entries[next(iter(entries))]
-        entries[token] = CachedToken(payload, min(deadline, now + self.ttl), key, header)
+        entries[token] = CachedToken(
+            payload, min(deadline, now + self.ttl), key, header, unrevoked_at
+        )
+
+    def mark_unrevoked(self, token: str | bytes, hit: CachedToken, version: int) -> None:
+        """Record that a cached token was found not revoked at ``version``.
+
+        Args:
+            token: the whole token.
+            hit: its entry, as :meth:`get` returned it.
+            version: the revocation version read before the check.
+        """
+        if self._entries.get(token) is hit:
+            self._entries[token] = hit._replace(unrevoked_at=version)
 
     def discard(self, token: str | bytes) -> None:
         """Forget one token (e.g. it was just revoked)."""

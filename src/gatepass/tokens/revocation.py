@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from gatepass.errors import ConfigurationError
@@ -59,6 +59,9 @@ class RevocationList:
             raise ConfigurationError("Token lifetimes must be positive timedeltas.")
         self._store = store
         self._clock = clock
+        # () -> int that moves on every revocation, when the store can tell (a store
+        # only this process writes); the Verifier then keeps "not revoked" answers.
+        self.version: Callable[[], int] | None = getattr(store, "version", None)
         # Any token issued up to now is dead by now + this; so is every revocation entry.
         self._longest = math.ceil(max(access_ttl, refresh_ttl).total_seconds())
 

@@ -134,6 +134,7 @@ class TokenService:
             require=("exp", "iat", "sub", "jti"),
             cache=cache,
             revocation_check=self.revocations.is_revoked,
+            revocation_version=self.revocations.version,
             clock=clock,
         )
 

@@ -69,6 +69,7 @@ class Verifier:
         require: Sequence[str] = ("exp",),
         cache: VerifiedTokenCache | None = None,
         revocation_check: RevocationCheck | None = None,
+        revocation_version: Callable[[], int] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """Configure verification.
@@ -90,6 +91,10 @@ class Verifier:
             revocation_check: ``(claims) -> bool`` (True = revoked), sync or async,
                 asked on every verification, cached or not; if it raises, the
                 token is refused (fail closed).
+            revocation_version: ``() -> int``, a number that changes whenever anything
+                is revoked; only a store this process alone writes can give one
+                (``MemoryRevocationStore.version``). A cached token found not revoked
+                at the current number is not asked about again.
             clock: epoch seconds, a parameter so tests never sleep.
 
         Raises:
@@ -120,6 +125,7 @@ class Verifier:
             cache.bind(self)
         self.cache = cache
         self._revocation = revocation_check
+        self._revocation_version = revocation_version if revocation_check else None
         self._async_revocation = revocation_check is not None and inspect.iscoroutinefunction(
             revocation_check
         )
@@ -166,9 +172,16 @@ class Verifier:
             if hit is not None and (self._key is hit.key or self._still_trusted(hit)):
                 claims = hit.claims()
                 if self._revocation is not None:
-                    self._revoked_sync(claims, token)
+                    version = self._revocation_version
+                    seen = None if version is None else version()
+                    if seen is None or seen != hit.unrevoked_at:
+                        self._revoked_sync(claims, token)
+                        if seen is not None:
+                            cache.mark_unrevoked(token, hit, seen)
                 return claims
         # The hot path, kept flat: every call here costs on each request.
+        version = self._revocation_version
+        seen = None if version is None or cache is None else version()  # before the check
         header_b64, payload, signing_input, signature = split(token)
         header = self._headers.get(header_b64) or self._header(header_b64)
         key = self._key or self._resolve_sync(header)
@@ -181,7 +194,7 @@ class Verifier:
         if self._revocation is not None:
             self._revoked_sync(claims, token)
         if cache is not None:
-            cache.put(token, payload, deadline, key, now, header)
+            cache.put(token, payload, deadline, key, now, header, seen)
         return claims
 
     async def verify_async(self, token: str | bytes, request: Any = None) -> dict[str, Any]:
@@ -207,8 +220,20 @@ class Verifier:
                 self._key is hit.key or await self._still_trusted_async(hit, request)
             ):
                 claims = hit.claims()
-                await self._revoked_async(claims, token)
+                version = self._revocation_version
+                if version is None:
+                    await self._revoked_async(claims, token)
+                    return claims
+                # Nothing revoked since this token last passed: the answer stands. The
+                # number is read before asking, so a revocation during the check moves
+                # it and the next hit asks again.
+                current = version()
+                if current != hit.unrevoked_at:
+                    await self._revoked_async(claims, token)
+                    cache.mark_unrevoked(token, hit, current)
                 return claims
+        version = self._revocation_version
+        seen = None if version is None or cache is None else version()  # before the check
         parts = split(token)
         header = self._headers.get(parts[0]) or self._header(parts[0])
         keys = self._keys
@@ -223,7 +248,7 @@ class Verifier:
         claims, deadline = self._finish(header, key, parts)
         await self._revoked_async(claims, token)
         if cache is not None:
-            cache.put(token, parts[1], deadline, key, now, header)
+            cache.put(token, parts[1], deadline, key, now, header, seen)
         return claims
 
     def _header(self, header_b64: bytes) -> dict[str, Any]:

@@ -28,8 +28,10 @@ from gatepass.sessions.stores.redis_invalidations import InvalidationListener
 logger = logging.getLogger("gatepass.stores")
 
 _CLOSE_TIMEOUT = 2.0  # seconds close() waits for the listener to stop
-# Every SessionRecord field but ``data`` holds an immutable value, shared by copies.
+# Every SessionRecord field but ``data`` (its first) holds an immutable value, shared
+# by copies: a copy is SessionRecord(data, *shared).
 _SHARED_FIELDS = tuple(f.name for f in fields(SessionRecord) if f.name != "data")
+_USER_ID = _SHARED_FIELDS.index("user_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,11 @@ class SessionCacheStats:
 @dataclass(frozen=True, slots=True)
 class _Entry:
     data: bytes  # the record's data as JSON: each hit decodes a fresh copy
-    shared: dict[str, Any]
+    shared: tuple[Any, ...]  # the other fields' values, in field order
     stored_at: float
 
     def record(self) -> SessionRecord:
-        return SessionRecord(data=orjson.loads(self.data), **self.shared)
+        return SessionRecord(orjson.loads(self.data), *self.shared)
 
 
 @dataclass(slots=True, eq=False)  # compared by identity: list.remove takes this one
@@ -82,7 +84,7 @@ def _snapshot(record: SessionRecord, stored_at: float) -> _Entry | None:
         return None
     if orjson.loads(data) != record.data:
         return None  # not plain JSON: a copy would differ, so the record is not cached
-    shared = {name: getattr(record, name) for name in _SHARED_FIELDS}
+    shared = tuple(getattr(record, name) for name in _SHARED_FIELDS)
     return _Entry(data, shared, stored_at)
 
 
@@ -327,7 +329,7 @@ class CachedRedisSessionStore:
         # Which ids the inner store deletes is known only to it: drop this user's
         # entries and let no load in flight be kept.
         self._generation += 1
-        for session_id in [s for s, e in self._entries.items() if e.shared["user_id"] == user_id]:
+        for session_id in [s for s, e in self._entries.items() if e.shared[_USER_ID] == user_id]:
             del self._entries[session_id]
 
     def _flush(self) -> None:

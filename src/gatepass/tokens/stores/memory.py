@@ -106,12 +106,25 @@ class MemoryRevocationStore(KeyedRevocations):
 
     def __init__(self, *, clock: Clock = time.time) -> None:
         self._entries: _Expiring[int] = _Expiring(clock)
+        self._version = 0
 
     def __len__(self) -> int:
         """The number of live entries (bounded by what is still unexpired)."""
         return len(self._entries)
 
+    def version(self) -> int:
+        """A number that changes whenever an entry is added or a cut-off moves.
+
+        Every write goes through this object, so a verifier may keep a "not revoked"
+        answer until the number changes (entries that expire only ever un-revoke).
+
+        Returns:
+            The current version.
+        """
+        return self._version
+
     async def _mark(self, kind: Mark, value: str, expires_at: int) -> None:
+        self._version += 1
         self._entries.put(f"{kind}:{value}", 1, expires_at)
 
     async def _cut_off(self, subject: str, before: int, expires_at: int) -> None:
@@ -119,6 +132,7 @@ class MemoryRevocationStore(KeyedRevocations):
         key = f"sub:{subject}"
         current = self._entries.get(key)
         if current is None or current < before:
+            self._version += 1
             self._entries.put(key, before, expires_at)
 
     async def _lookup(
