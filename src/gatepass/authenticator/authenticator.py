@@ -120,7 +120,10 @@ class Authenticator(StrategyRegistry, UserSerialization):
         session = request.scope.get("session")
         stored = (session or {}).get(USERS_SESSION_KEY, {}).get(scope)
         user = None if stored is None else await self.deserialize_user(stored)
-        self.set_user(request, user, scope=scope, strategy="session")
+        if self._user_scopes is None:  # set_user(), without its extra call: hot
+            set_request_user(request, user, auth_scope=scope, strategy="session")
+        else:
+            self.set_user(request, user, scope=scope, strategy="session")
         return user
 
     # -- login and logout ---------------------------------------------------------

@@ -108,7 +108,7 @@ class Guard:
             if self.strategies == ("session",):
                 user = await auth.user(connection, self.scope)
                 if user is not None:
-                    return self._scoped(connection, user)
+                    return self._scoped(connection, user) if self.scopes else (user, None)
                 return None, self._unauthenticated(connection, [])
             if len(self.strategies) == 1:
                 # One strategy (the usual guard): no Attempt built around its answer.

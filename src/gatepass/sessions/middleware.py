@@ -29,8 +29,9 @@ from gatepass.sessions.signing import CookieSigner, new_session_id
 from gatepass.sessions.stores.base import Clock, SessionRecord, SessionStore, system_clock
 
 STORE_SCOPE_KEY = "gatepass.session_store"
-# The Cookie headers already parsed, per cookie name: a browser sends the same header
-# on every request, so each is parsed once. Bounded in count and in header length.
+# The Cookie headers already read, per cookie name: a browser sends the same header on
+# every request, so each is parsed and its signature checked once. Bounded in count and
+# in header length; the signing keys are fixed per middleware.
 PARSED_COOKIES_SIZE = 1024
 PARSED_COOKIE_MAX_LENGTH = 4096
 Duration = timedelta | int
@@ -75,7 +76,8 @@ def _origin(text: str) -> str:
 
 
 def _dump(session: Session) -> bytes:
-    return orjson.dumps(dict(session), option=orjson.OPT_SORT_KEYS)
+    # orjson writes a dict subclass as a dict: no copy needed.
+    return orjson.dumps(session, option=orjson.OPT_SORT_KEYS)
 
 
 _EMPTY_SNAPSHOT = _dump(Session())
@@ -162,22 +164,24 @@ class SessionMiddleware:
         self.clock = clock
         self.id_factory = id_factory
         self.allowed_origins = frozenset(_origin(origin) for origin in allowed_origins)
-        self._parsed: dict[str, dict[str, str | None]] = {}
+        self._read: dict[str, dict[str, tuple[str | None, str | None]]] = {}
+        self._names = {secure: self.cookie.cookie_name(secure) for secure in (False, True)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         secure = self.cookie.is_secure(scope)
+        name = self._names[secure]
         try:
-            loaded = await self._load(scope, secure)
+            loaded = await self._load(scope, name)
         except StoreUnavailableError as error:
             await self._refuse(scope, receive, send, error)
             return
         scope["session"] = loaded.session
         scope[STORE_SCOPE_KEY] = self.store
         # Tells CSRFMiddleware which cookie is the session cookie for this request.
-        scope[SESSION_COOKIE_SCOPE_KEY] = self.cookie.cookie_name(secure)
+        scope[SESSION_COOKIE_SCOPE_KEY] = name
         if scope["type"] == "websocket":
             # A WebSocket has no response headers to carry a cookie: load only.
             await self.app(scope, receive, send)
@@ -223,9 +227,9 @@ class SessionMiddleware:
             or now >= record.last_seen + self.idle_timeout
         )
 
-    async def _load(self, scope: Scope, secure: bool) -> _Loaded:
+    async def _load(self, scope: Scope, name: str) -> _Loaded:
         header = _cookie_header(scope)
-        raw = self._session_cookie(header, self.cookie.cookie_name(secure)) if header else None
+        raw, session_id = self._session_cookie(header, name) if header else (None, None)
         if (
             raw is not None
             and scope["type"] == "websocket"
@@ -234,8 +238,7 @@ class SessionMiddleware:
             # Browsers send cookies on a cross-site WebSocket handshake and CORS does
             # not apply to it, so another site's page could act as the user: its
             # cookie is ignored (Cross-Site WebSocket Hijacking; OWASP ASVS 5.0 4.4.2).
-            raw = None
-        session_id = self.signer.unsign(raw) if raw else None
+            raw = session_id = None
         record = await self.store.load(session_id) if session_id else None
         if session_id and record is not None and self._expired(record, self.clock()):
             await self.store.delete(session_id)
@@ -248,19 +251,23 @@ class SessionMiddleware:
         session.remember = record.remember
         return _Loaded(session, record, _dump(session), True)
 
-    def _session_cookie(self, header: str, name: str) -> str | None:
-        # What Starlette's request.cookies.get(name) gives, parsed once per header.
-        parsed = self._parsed.get(name)
-        if parsed is None:
-            parsed = self._parsed[name] = {}
-        elif header in parsed:
-            return parsed[header]
-        value = cookie_parser(header).get(name)
+    def _session_cookie(self, header: str, name: str) -> tuple[str | None, str | None]:
+        # (request.cookies.get(name), the session id its signature vouches for or None),
+        # worked out once per distinct Cookie header.
+        read = self._read.get(name)
+        if read is None:
+            read = self._read[name] = {}
+        else:
+            found = read.get(header)
+            if found is not None:
+                return found
+        raw = cookie_parser(header).get(name)
+        answer = (raw, self.signer.unsign(raw) if raw else None)
         if len(header) <= PARSED_COOKIE_MAX_LENGTH:
-            if len(parsed) >= PARSED_COOKIES_SIZE:
-                parsed.clear()
-            parsed[header] = value
-        return value
+            if len(read) >= PARSED_COOKIES_SIZE:
+                read.clear()
+            read[header] = answer
+        return answer
 
     def _ttl(self, record: SessionRecord, now: datetime) -> timedelta:
         if record.remember:

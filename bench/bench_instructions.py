@@ -1,0 +1,200 @@
+"""Instructions per request, counted by valgrind's callgrind: ratios without the noise.
+
+CPU time on a shared machine moves by tens of percent between runs; the number of
+instructions a server process executes for one request does not. Each cell runs one
+uvicorn server (httptools, uvloop) under ``valgrind --tool=callgrind``, warms it up,
+zeroes the counters (``callgrind_control -z``), sends ``REQUESTS`` keep-alive requests
+over loopback and dumps the counters: the server's user-space instructions for exactly
+those requests, the HTTP parser and event loop included. System calls are not counted
+(the kernel is outside valgrind), so these ratios sit a little below the CPU-time
+ratios of ``bench_http``, which include the kernel's share of every request.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench import _http_wrk as wrk
+from bench._http_impls import Implementation, implementations, requests_for
+from bench._http_servers import (
+    HOST,
+    ROOT,
+    ServerError,
+    free_port,
+    private_redis,
+    redis_server_path,
+)
+
+WARMUP = 300
+REQUESTS = 1_000
+START_TIMEOUT = 180.0  # uvicorn starts in tens of seconds under valgrind
+DUMP_TIMEOUT = 60.0
+CELLS = (
+    ("gatepass", "open"),
+    ("gatepass", "jwt"),
+    ("gatepass", "session"),
+    ("gatepass_redis_cached", "session"),
+    ("starlette", "open"),
+    ("starlette", "jwt"),
+)
+LABELS = {
+    ("gatepass", "open"): "gatepass unprotected `GET /open`",
+    ("gatepass", "jwt"): "gatepass JWT `GET /api/me`",
+    ("gatepass", "session"): "gatepass session `GET /session/me` (memory store)",
+    ("gatepass_redis_cached", "session"): "gatepass session (Redis store + local cache)",
+    ("starlette", "open"): "Starlette + PyJWT unprotected `GET /open`",
+    ("starlette", "jwt"): "Starlette + PyJWT JWT `GET /api/me`",
+}
+RATIOS = (
+    ("gatepass JWT / gatepass unprotected", ("gatepass", "jwt"), ("gatepass", "open"), "0.85x"),
+    ("gatepass JWT / Starlette + PyJWT", ("gatepass", "jwt"), ("starlette", "jwt"), "1.7x"),
+    (
+        "gatepass session (Redis + local cache) / gatepass unprotected",
+        ("gatepass_redis_cached", "session"),
+        ("gatepass", "open"),
+        "0.75x",
+    ),
+    (
+        "(context) gatepass session (memory) / gatepass unprotected",
+        ("gatepass", "session"),
+        ("gatepass", "open"),
+        "-",
+    ),
+)
+
+Cell = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """One cell's count.
+
+    Attributes:
+        per_request: user-space instructions per request in the server process.
+    """
+
+    per_request: float
+
+
+def _missing() -> str | None:
+    for tool in ("valgrind", "callgrind_control"):
+        if shutil.which(tool) is None:
+            return f"`{tool}` is not installed (Debian package valgrind)"
+    return None
+
+
+@contextmanager
+def _under_callgrind(impl: Implementation, folder: Path) -> Iterator[tuple[str, int, Path]]:
+    port = free_port()
+    out = folder / f"{impl.key}-{port}.callgrind"
+    command = [
+        "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--dump-instr=no",
+        *impl.command(port),
+    ]  # fmt: skip
+    log = folder / f"{impl.key}-{port}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **impl.env}, stdout=sink, stderr=sink
+        )
+    base = f"http://{HOST}:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                raise ServerError(f"{impl.key} exited under valgrind; see {log}")
+            try:
+                if httpx.get(base + "/open", timeout=10).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise ServerError(f"{impl.key} did not start under valgrind in time")
+            time.sleep(1)
+        yield base, process.pid, out
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _send(client: httpx.Client, request: wrk.Request, count: int) -> None:
+    for _ in range(count):
+        answer = client.request(
+            request.method, request.path, headers=dict(request.headers), content=request.body
+        )
+        if answer.status_code != 200:
+            raise RuntimeError(f"{request.path}: {answer.status_code} {answer.text}")
+
+
+def _summary(dump: Path) -> int:
+    for line in dump.read_text().splitlines():
+        if line.startswith("summary:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no summary line in {dump}")
+
+
+def _count(impl: Implementation, route: str, folder: Path) -> Count:
+    with _under_callgrind(impl, folder) as (base, pid, out):
+        request = requests_for(base, (route,))[route]
+        with httpx.Client(base_url=base, timeout=60) as client:
+            _send(client, request, WARMUP)
+            subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
+            _send(client, request, REQUESTS)
+            subprocess.run(["callgrind_control", "-d", str(pid)], check=True, capture_output=True)
+        dump = Path(f"{out}.1")  # callgrind numbers each requested dump
+        deadline = time.monotonic() + DUMP_TIMEOUT
+        while not (dump.exists() and "summary:" in dump.read_text()):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"callgrind wrote no dump for {impl.key} {route}")
+            time.sleep(0.5)
+        return Count(_summary(dump) / REQUESTS)
+
+
+def run() -> str:
+    """Count and return the Markdown section."""
+    title = "## Instructions per request (`bench/bench_instructions.py`)"
+    missing = _missing()
+    if missing:
+        return f"{title}\n\nNot run: {missing}."
+    with tempfile.TemporaryDirectory(prefix="gatepass-bench-ir-") as tmp, ExitStack() as stack:
+        folder = Path(tmp)
+        redis_url = None
+        if redis_server_path() is not None:
+            redis_url = stack.enter_context(private_redis(core=1, log=folder / "redis"))
+        by_key = {impl.key: impl for impl in implementations(redis_url)}
+        cells = [cell for cell in CELLS if cell[0] in by_key]
+        print(f"instructions: {len(cells)} servers under valgrind", file=sys.stderr, flush=True)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # one per core
+            found = pool.map(lambda cell: _count(by_key[cell[0]], cell[1], folder), cells)
+            counts = dict(zip(cells, found, strict=True))
+    rows = ["| server, route | instructions per request |", "|---|---|"]
+    rows += [f"| {LABELS[cell]} | {counts[cell].per_request:,.0f} |" for cell in cells]
+    ratios = ["| ratio of requests per instruction | measured | target (req/s) |", "|---|---|---|"]
+    for label, top, bottom, target in RATIOS:
+        if top in counts and bottom in counts:
+            ratio = counts[bottom].per_request / counts[top].per_request
+            ratios.append(f"| {label} | {ratio:.2f}x | {target} |")
+    intro = (
+        f"Each server under `valgrind --tool=callgrind`, {WARMUP} requests of warm-up, then "
+        f"{REQUESTS} keep-alive requests from one client over loopback; the server "
+        "process's user-space instructions for those requests, divided by their number. "
+        "The same count for the same code on any run: where CPU time is noisy, these "
+        "ratios show what the code itself costs. Kernel time (the socket system calls) "
+        "is not counted."
+    )
+    return "\n\n".join([title, intro, "\n".join(rows), "\n".join(ratios)])
