@@ -114,11 +114,12 @@ class Authenticator(StrategyRegistry, UserSerialization):
         Returns:
             The app's user, or ``None``.
         """
-        restored = request.scope.get(USERS_SCOPE_KEY)  # cached_user(), inline: hot
+        state = request.scope
+        restored = state.get(USERS_SCOPE_KEY)  # cached_user(), inline: hot
         if restored is not None and scope in restored:
             return restored[scope][0]
-        session = request.scope.get("session")
-        stored = (session or {}).get(USERS_SESSION_KEY, {}).get(scope)
+        session = state.get("session")
+        stored = session.get(USERS_SESSION_KEY, {}).get(scope) if session else None
         user = None if stored is None else await self.deserialize_user(stored)
         if self._user_scopes is None:  # set_user(), without its extra call: hot
             set_request_user(request, user, auth_scope=scope, strategy="session")

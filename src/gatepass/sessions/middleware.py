@@ -64,6 +64,7 @@ class _Loaded:
     record: SessionRecord | None
     snapshot: bytes
     cookie_sent: bool
+    loaded_at: datetime | None = None  # the clock when a stored record was loaded
 
 
 def _origin(text: str) -> str:
@@ -75,12 +76,10 @@ def _origin(text: str) -> str:
     return origin
 
 
-def _dump(session: Session) -> bytes:
-    # orjson writes a dict subclass as a dict: no copy needed.
-    return orjson.dumps(session, option=orjson.OPT_SORT_KEYS)
-
-
-_EMPTY_SNAPSHOT = _dump(Session())
+# A session's data as bytes, compared at the end of a request to see whether it changed
+# (nested values included). orjson writes a dict subclass as a dict: no copy needed.
+_SNAPSHOT = orjson.OPT_SORT_KEYS
+_EMPTY_SNAPSHOT = orjson.dumps(Session(), option=_SNAPSHOT)
 
 
 def _cookie_header(scope: Scope) -> str | None:
@@ -219,14 +218,6 @@ class SessionMiddleware:
             return
         await error_response(scope, error)(scope, receive, send)
 
-    def _expired(self, record: SessionRecord, now: datetime) -> bool:
-        if record.remember:
-            return now >= record.created_at + self.remember_lifetime
-        return (
-            now >= record.created_at + self.absolute_lifetime
-            or now >= record.last_seen + self.idle_timeout
-        )
-
     async def _load(self, scope: Scope, name: str) -> _Loaded:
         header = _cookie_header(scope)
         raw, session_id = self._session_cookie(header, name) if header else (None, None)
@@ -240,16 +231,24 @@ class SessionMiddleware:
             # cookie is ignored (Cross-Site WebSocket Hijacking; OWASP ASVS 5.0 4.4.2).
             raw = session_id = None
         record = await self.store.load(session_id) if session_id else None
-        if session_id and record is not None and self._expired(record, self.clock()):
-            await self.store.delete(session_id)
-            record = None
         if session_id is None or record is None:
             # Unknown, forged or expired: a fresh empty session. The presented id is
             # never adopted; only the server mints ids (OWASP ASVS 3.2.1, fixation).
             return _Loaded(Session(), None, _EMPTY_SNAPSHOT, raw is not None)
+        now = self.clock()
+        if record.remember:
+            expired = now >= record.created_at + self.remember_lifetime
+        else:
+            expired = (
+                now >= record.created_at + self.absolute_lifetime
+                or now >= record.last_seen + self.idle_timeout
+            )
+        if expired:
+            await self.store.delete(session_id)
+            return _Loaded(Session(), None, _EMPTY_SNAPSHOT, True)
         session = Session(record.data, session_id=session_id)
         session.remember = record.remember
-        return _Loaded(session, record, _dump(session), True)
+        return _Loaded(session, record, orjson.dumps(session, option=_SNAPSHOT), True, now)
 
     def _session_cookie(self, header: str, name: str) -> tuple[str | None, str | None]:
         # (request.cookies.get(name), the session id its signature vouches for or None),
@@ -291,11 +290,14 @@ class SessionMiddleware:
         if fresh and not session and not session.remember:
             # Nothing worth storing; drop a stale or forged cookie the client sent.
             return self._expire(secure) if loaded.cookie_sent else None
-        now = self.clock()
-        if not fresh and record is not None:
-            changed = _dump(session) != loaded.snapshot or session.remember != record.remember
-            if not changed and now - record.last_seen < self.touch_interval:
+        if not fresh and record is not None and loaded.loaded_at is not None:
+            changed = (
+                orjson.dumps(session, option=_SNAPSHOT) != loaded.snapshot
+                or session.remember != record.remember
+            )
+            if not changed and loaded.loaded_at - record.last_seen < self.touch_interval:
                 return None
+        now = self.clock()
         session_id = self.id_factory() if fresh else str(session.id)
         created = now if fresh or record is None else record.created_at
         new_record = SessionRecord(

@@ -67,9 +67,6 @@ class _Entry:
     shared: tuple[Any, ...]  # the other fields' values, in field order
     stored_at: float
 
-    def record(self) -> SessionRecord:
-        return SessionRecord(orjson.loads(self.data), *self.shared)
-
 
 @dataclass(slots=True, eq=False)  # compared by identity: list.remove takes this one
 class _Fill:  # a load from Redis in flight; stale once its key changed meanwhile
@@ -187,7 +184,7 @@ class CachedRedisSessionStore:
                 # once it arrives, and at once in the process that ended the session.
                 self._entries.move_to_end(session_id)
                 self._counts["hits"] += 1
-                return entry.record()
+                return SessionRecord(orjson.loads(entry.data), *entry.shared)  # a fresh copy
             del self._entries[session_id]
             self._counts["evictions"] += 1
         self._counts["misses"] += 1
