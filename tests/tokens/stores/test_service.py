@@ -16,6 +16,7 @@ from gatepass.errors import (
     TokenError,
     WrongTokenTypeError,
 )
+from gatepass.tokens.cache import VerifiedTokenCache
 from gatepass.tokens.jws import decode_unverified
 from gatepass.tokens.keys import Key
 from gatepass.tokens.keyset import KeySet
@@ -314,3 +315,37 @@ async def test_refresh_by_another_client_is_refused_and_revokes_the_family(
 
     with pytest.raises(RevokedTokenError):
         await service.verify(second.access_token)
+
+
+async def test_cached_tokens_are_refused_after_every_kind_of_revocation(backend: Backend) -> None:
+    # With the memory store the cache keeps "not revoked" until the store's version
+    # moves; with SQLite and Redis every verification asks. Either way, none lingers.
+    service = TokenService(
+        keys=KEY,
+        issuer="https://auth.example",
+        audience="api",
+        refresh_store=backend.refresh,
+        revocation_store=backend.revocations,
+        cache=VerifiedTokenCache(),
+        clock=backend.clock,
+    )
+    logged_out, reused, everywhere, other = [await service.issue(f"user-{n}") for n in range(4)]
+    for pair in (logged_out, reused, everywhere, other):
+        await service.verify(pair.access_token)
+        await service.verify(pair.access_token)
+
+    await service.refresh(reused.refresh_token)
+    with pytest.raises(TokenError):
+        await service.refresh(reused.refresh_token)  # reuse: the family is revoked
+    with pytest.raises(RevokedTokenError):
+        await service.verify(reused.access_token)
+
+    backend.clock.advance(1)  # the cut-off spares tokens of its own second
+    await service.logout_everywhere("user-2")
+    with pytest.raises(RevokedTokenError):
+        await service.verify(everywhere.access_token)
+
+    await service.logout(logged_out.access_token)
+    with pytest.raises(RevokedTokenError):
+        await service.verify(logged_out.access_token)
+    assert (await service.verify(other.access_token))["sub"] == "user-3"
