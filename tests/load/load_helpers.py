@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 
 from faults.fault_helpers import free_port
+from gatepass.server.cli import GRACEFUL_SHUTDOWN_SECONDS
 
 START_TIMEOUT = 30.0
+STOP_MARGIN_SECONDS = 15  # after the graceful window: closing the stores, a slow machine
 USERS = 200
 
 
@@ -94,7 +96,9 @@ class Cluster:
         if process is not None and process.poll() is None:
             process.terminate()
             try:
-                process.wait(timeout=15)
+                # Requests in flight get GRACEFUL_SHUTDOWN_SECONDS, then the lifespan
+                # closes the stores; the rest is room for a slow shared machine.
+                process.wait(timeout=GRACEFUL_SHUTDOWN_SECONDS + STOP_MARGIN_SECONDS)
             except subprocess.TimeoutExpired:
                 # Say where it hangs before killing it: py-spy reads its Python stacks.
                 spy = str(Path(sys.executable).with_name("py-spy"))
@@ -108,7 +112,9 @@ class Cluster:
                 process.kill()
                 process.wait(timeout=5)
                 raise AssertionError(
-                    f"server {index} ignored SIGTERM for 15 s; its stacks:\n"
+                    f"server {index} did not exit within "
+                    f"{GRACEFUL_SHUTDOWN_SECONDS + STOP_MARGIN_SECONDS} s of SIGTERM; "
+                    f"its stacks:\n"
                     f"{dump.stdout}{dump.stderr}"
                 ) from None
 
