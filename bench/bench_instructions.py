@@ -21,7 +21,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -75,17 +74,6 @@ RATIOS = (
 )
 
 Cell = tuple[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Count:
-    """One cell's count.
-
-    Attributes:
-        per_request: user-space instructions per request in the server process.
-    """
-
-    per_request: float
 
 
 def _missing() -> str | None:
@@ -148,7 +136,8 @@ def _summary(dump: Path) -> int:
     raise RuntimeError(f"no summary line in {dump}")
 
 
-def _count(impl: Implementation, route: str, folder: Path) -> Count:
+def _count(impl: Implementation, route: str, folder: Path) -> float:
+    # User-space instructions per request in the server process.
     with _under_callgrind(impl, folder) as (base, pid, out):
         request = requests_for(base, (route,))[route]
         with httpx.Client(base_url=base, timeout=60) as client:
@@ -162,7 +151,7 @@ def _count(impl: Implementation, route: str, folder: Path) -> Count:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"callgrind wrote no dump for {impl.key} {route}")
             time.sleep(0.5)
-        return Count(_summary(dump) / REQUESTS)
+        return _summary(dump) / REQUESTS
 
 
 def run() -> str:
@@ -183,11 +172,11 @@ def run() -> str:
             found = pool.map(lambda cell: _count(by_key[cell[0]], cell[1], folder), cells)
             counts = dict(zip(cells, found, strict=True))
     rows = ["| server, route | instructions per request |", "|---|---|"]
-    rows += [f"| {LABELS[cell]} | {counts[cell].per_request:,.0f} |" for cell in cells]
+    rows += [f"| {LABELS[cell]} | {counts[cell]:,.0f} |" for cell in cells]
     ratios = ["| ratio of requests per instruction | measured | target (req/s) |", "|---|---|---|"]
     for label, top, bottom, target in RATIOS:
         if top in counts and bottom in counts:
-            ratio = counts[bottom].per_request / counts[top].per_request
+            ratio = counts[bottom] / counts[top]
             ratios.append(f"| {label} | {ratio:.2f}x | {target} |")
     intro = (
         f"Each server under `valgrind --tool=callgrind`, {WARMUP} requests of warm-up, then "

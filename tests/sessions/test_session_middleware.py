@@ -99,6 +99,39 @@ async def test_unknown_but_validly_signed_id_is_not_adopted(
         assert await memory_store.load("attacker-chosen-id") is None
 
 
+async def test_a_cookie_header_seen_before_gets_the_same_answer(
+    memory_store: MemorySessionStore,
+) -> None:
+    # Each distinct Cookie header is read once; its repeats must answer alike, a
+    # forged one refused every time, a good one accepted every time.
+    async with client_for(session_app(memory_store)) as client:
+        await client.post("/set", params={"role": "user"})
+        good = f"{COOKIE}={client.cookies[COOKIE]}".encode()
+        session_id = client.cookies[COOKIE].rpartition(".")[0]
+        forged = f"{COOKIE}={session_id}.{'A' * 43}".encode()
+        for _ in range(3):
+            shown = (await client.get("/show", headers={b"cookie": good})).json()
+            assert shown["data"] == {"role": "user"}
+            refused = (await client.get("/show", headers={b"cookie": forged})).json()
+            assert refused == {"data": {}, "id": None}
+
+
+async def test_the_memory_of_cookie_headers_is_bounded(memory_store: MemorySessionStore) -> None:
+    from gatepass.sessions.middleware import PARSED_COOKIE_MAX_LENGTH, PARSED_COOKIES_SIZE
+
+    app = session_app(memory_store)
+    signer = CookieSigner([KEY])
+    for number in range(PARSED_COOKIES_SIZE + 10):
+        header = f"{COOKIE}={signer.sign(f'id{number}')}"
+        assert app._session_cookie(header, COOKIE)[1] == f"id{number}"
+    long_header = f"{COOKIE}={signer.sign('long')}; pad={'x' * PARSED_COOKIE_MAX_LENGTH}"
+    assert app._session_cookie(long_header, COOKIE)[1] == "long"
+    remembered = app._read[COOKIE]
+    assert len(remembered) <= PARSED_COOKIES_SIZE
+    assert long_header not in remembered
+    assert app._session_cookie(f"{COOKIE}={signer.sign('id0')}", COOKIE)[1] == "id0"
+
+
 @pytest.mark.parametrize("garbage", ["", ".", "no-dot", "a.b.c", "é.é", "x" * 5000])
 async def test_malformed_cookie_is_never_an_error(
     memory_store: MemorySessionStore, garbage: str

@@ -74,12 +74,21 @@ async def open_cached(url: str, **options: Any) -> CachedRedisSessionStore:
     return store
 
 
+@asynccontextmanager
+async def opened_cached(url: str, **options: Any) -> AsyncIterator[CachedRedisSessionStore]:
+    """:func:`open_cached`, then its sessions cleared and the store closed on the way out."""
+    store = await open_cached(url, **options)
+    try:
+        yield store
+    finally:
+        await store.clear()
+        await store.close()
+
+
 @pytest.fixture
 async def cached(redis_url: str) -> AsyncIterator[CachedRedisSessionStore]:
-    store = await open_cached(redis_url)
-    yield store
-    await store.clear()
-    await store.close()
+    async with opened_cached(redis_url) as store:
+        yield store
 
 
 @pytest.fixture
@@ -227,8 +236,7 @@ async def test_a_killed_redis_fails_closed_and_the_cache_recovers(
 
 
 async def test_the_least_recently_used_entry_goes_first(redis_url: str) -> None:
-    store = await open_cached(redis_url, max_entries=2)
-    try:
+    async with opened_cached(redis_url, max_entries=2) as store:
         for session_id in ("a", "b", "c"):
             await store.save(session_id, _record(), ttl=HOUR)
         await store.load("a")
@@ -243,15 +251,13 @@ async def test_the_least_recently_used_entry_goes_first(redis_url: str) -> None:
         await store.load("c")
         await store.load("b")
         assert (store.stats().hits, store.stats().misses) == (hits + 2, misses + 1)
-    finally:
-        await store.clear()
-        await store.close()
 
 
 async def test_a_record_older_than_max_age_is_read_again(redis_url: str) -> None:
     now = [1000.0]
-    store = await open_cached(redis_url, max_age=timedelta(seconds=30), monotonic=lambda: now[0])
-    try:
+    async with opened_cached(
+        redis_url, max_age=timedelta(seconds=30), monotonic=lambda: now[0]
+    ) as store:
         await _cache_a_session(store)
         now[0] += 29
         hits = store.stats().hits
@@ -263,9 +269,6 @@ async def test_a_record_older_than_max_age_is_read_again(redis_url: str) -> None
         after = store.stats()
         assert (after.hits, after.misses) == (before.hits, before.misses + 1)
         assert after.evictions == before.evictions + 1
-    finally:
-        await store.clear()
-        await store.close()
 
 
 async def test_changing_a_loaded_record_does_not_change_the_next_load(
@@ -399,67 +402,48 @@ async def _load_held_by(
 async def test_a_change_during_a_load_keeps_its_answer_out_of_the_cache(
     redis_url: str, raw: Redis
 ) -> None:
-    async with reply_gate(redis_url) as (gated_url, gate):
-        store = await open_cached(gated_url)
-        try:
-            await store.save("s1", _record(), ttl=HOUR)
-            load = await _load_held_by(store, gate)
-            invalidations = store.stats().invalidations
-            await raw.delete(_key(store))
-            await until_stats(
-                store, lambda s: s.invalidations > invalidations, "the change is heard"
-            )
-            gate.release.set()
-            assert await load == _record()  # the answer Redis gave is returned...
-            assert await store.load("s1") is None  # ...but was not kept
-        finally:
-            await store.clear()
-            await store.close()
+    async with reply_gate(redis_url) as (gated_url, gate), opened_cached(gated_url) as store:
+        await store.save("s1", _record(), ttl=HOUR)
+        load = await _load_held_by(store, gate)
+        invalidations = store.stats().invalidations
+        await raw.delete(_key(store))
+        await until_stats(store, lambda s: s.invalidations > invalidations, "the change is heard")
+        gate.release.set()
+        assert await load == _record()  # the answer Redis gave is returned...
+        assert await store.load("s1") is None  # ...but was not kept
 
 
 async def test_a_listener_reconnect_during_a_load_keeps_its_answer_out_of_the_cache(
     redis_url: str, raw: Redis
 ) -> None:
-    async with reply_gate(redis_url) as (gated_url, gate):
-        store = await open_cached(gated_url)
-        try:
-            await store.save("s1", _record(), ttl=HOUR)
-            load = await _load_held_by(store, gate)
-            listener_id = store.stats().listener_id
-            await raw.client_kill_filter(_id=str(listener_id))
-            await raw.delete(_key(store))
-            await until_stats(
-                store,
-                lambda s: s.active and s.listener_id not in (None, listener_id),
-                "the listener reconnects",
-            )
-            gate.release.set()
-            assert await load == _record()
-            assert await store.load("s1") is None
-        finally:
-            await store.clear()
-            await store.close()
+    async with reply_gate(redis_url) as (gated_url, gate), opened_cached(gated_url) as store:
+        await store.save("s1", _record(), ttl=HOUR)
+        load = await _load_held_by(store, gate)
+        listener_id = store.stats().listener_id
+        await raw.client_kill_filter(_id=str(listener_id))
+        await raw.delete(_key(store))
+        await until_stats(
+            store,
+            lambda s: s.active and s.listener_id not in (None, listener_id),
+            "the listener reconnects",
+        )
+        gate.release.set()
+        assert await load == _record()
+        assert await store.load("s1") is None
 
 
 async def test_a_load_finishing_first_does_not_take_the_place_of_one_still_in_flight(
     redis_url: str, raw: Redis
 ) -> None:
-    async with reply_gate(redis_url) as (gated_url, gate):
-        store = await open_cached(gated_url)
-        try:
-            await store.save("s1", _record(), ttl=HOUR)
-            held = await _load_held_by(store, gate)  # its GET answered, the answer held
-            assert await store.load("s1") == _record()  # a second load overtakes it
-            await store.delete("s1")
-            await store.save("s1", _record(), ttl=HOUR)
-            invalidations = store.stats().invalidations
-            await raw.delete(_key(store))  # ended elsewhere while the first is in flight
-            await until_stats(
-                store, lambda s: s.invalidations > invalidations, "the change is heard"
-            )
-            gate.release.set()
-            assert await held == _record()  # answered, without an error...
-            assert await store.load("s1") is None  # ...and not kept
-        finally:
-            await store.clear()
-            await store.close()
+    async with reply_gate(redis_url) as (gated_url, gate), opened_cached(gated_url) as store:
+        await store.save("s1", _record(), ttl=HOUR)
+        held = await _load_held_by(store, gate)  # its GET answered, the answer held
+        assert await store.load("s1") == _record()  # a second load overtakes it
+        await store.delete("s1")
+        await store.save("s1", _record(), ttl=HOUR)
+        invalidations = store.stats().invalidations
+        await raw.delete(_key(store))  # ended elsewhere while the first is in flight
+        await until_stats(store, lambda s: s.invalidations > invalidations, "the change is heard")
+        gate.release.set()
+        assert await held == _record()  # answered, without an error...
+        assert await store.load("s1") is None  # ...and not kept

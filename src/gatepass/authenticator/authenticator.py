@@ -18,12 +18,7 @@ from gatepass.authenticator.authenticate import authenticate as build_handler
 from gatepass.authenticator.guards import Guard
 from gatepass.authenticator.registry import StrategyRegistry
 from gatepass.authenticator.serialization import UserSerialization
-from gatepass.authenticator.user import (
-    USERS_SCOPE_KEY,
-    AuthenticatedUser,
-    cached_user,
-    set_request_user,
-)
+from gatepass.authenticator.user import AuthenticatedUser, cached_user, set_request_user
 from gatepass.errors import ConfigurationError
 from gatepass.sessions.session import Session
 from gatepass.strategies.session import SessionStrategy
@@ -114,17 +109,13 @@ class Authenticator(StrategyRegistry, UserSerialization):
         Returns:
             The app's user, or ``None``.
         """
-        state = request.scope
-        restored = state.get(USERS_SCOPE_KEY)  # cached_user(), inline: hot
-        if restored is not None and scope in restored:
-            return restored[scope][0]
-        session = state.get("session")
+        found, user = cached_user(request, scope)
+        if found:
+            return user
+        session = request.scope.get("session")
         stored = session.get(USERS_SESSION_KEY, {}).get(scope) if session else None
         user = None if stored is None else await self.deserialize_user(stored)
-        if self._user_scopes is None:  # set_user(), without its extra call: hot
-            set_request_user(request, user, auth_scope=scope, strategy="session")
-        else:
-            self.set_user(request, user, scope=scope, strategy="session")
+        self.set_user(request, user, scope=scope, strategy="session")
         return user
 
     # -- login and logout ---------------------------------------------------------

@@ -108,23 +108,12 @@ class Guard:
             if self.strategies == ("session",):
                 user = await auth.user(connection, self.scope)
                 if user is not None:
-                    return self._scoped(connection, user) if self.scopes else (user, None)
+                    return self._scoped(connection, user)
                 return None, self._unauthenticated(connection, [])
             if len(self.strategies) == 1:
                 # One strategy (the usual guard): no Attempt built around its answer.
                 name: str | None = self.strategies[0]
                 said = await auth.run(connection, self.strategies[0], scope=self.scope)
-                if type(said) is Success and said.user is not None:
-                    # The common answer, straight through (never "session": see above).
-                    auth.set_user(
-                        connection,
-                        said.user,
-                        scope=self.scope,
-                        scopes=said.scopes,
-                        claims=said.claims,
-                        strategy=name,
-                    )
-                    return self._scoped(connection, said.user) if self.scopes else (said.user, None)
                 failures: list[Fail] = []
                 outcome: Success | Redirect | Error | None = None
                 if isinstance(said, Fail):

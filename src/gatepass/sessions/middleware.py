@@ -30,8 +30,8 @@ from gatepass.sessions.stores.base import Clock, SessionRecord, SessionStore, sy
 
 STORE_SCOPE_KEY = "gatepass.session_store"
 # The Cookie headers already read, per cookie name: a browser sends the same header on
-# every request, so each is parsed and its signature checked once. Bounded in count and
-# in header length; the signing keys are fixed per middleware.
+# every request, so each is parsed and its signature checked once (the signing keys are
+# fixed per middleware). Bounded in count and in header length.
 PARSED_COOKIES_SIZE = 1024
 PARSED_COOKIE_MAX_LENGTH = 4096
 Duration = timedelta | int

@@ -21,7 +21,6 @@ MIN_KEY_BYTES = 32
 # 32 random bytes = 256 bits, above the 64-bit entropy floor of OWASP ASVS 3.2.2 and
 # the 128 bits the OWASP Session Management Cheat Sheet recommends.
 ID_BYTES = 32
-VERIFIED_CACHE_SIZE = 4096
 
 
 def new_session_id() -> str:
@@ -63,10 +62,6 @@ class CookieSigner:
             )
         # Derive one key per purpose (itsdangerous' "salt"): HMAC(secret, salt).
         self._keys = [hmac.new(key, salt.encode(), hashlib.sha256).digest() for key in raw]
-        # Cookie values already verified, so a session's later requests skip the HMACs.
-        # Keys never change on an instance, so an answer stays right; bounded, and
-        # only valid values are kept, so forged ones cannot fill it.
-        self._verified: dict[str, str] = {}
 
     def _signature(self, key: bytes, value: str) -> str:
         return _b64(hmac.new(key, value.encode("ascii"), hashlib.sha256).digest())
@@ -91,9 +86,6 @@ class CookieSigner:
         Returns:
             The session id, or ``None`` for a tampered, forged or malformed value.
         """
-        known = self._verified.get(cookie_value)
-        if known is not None:
-            return known
         session_id, dot, signature = cookie_value.rpartition(".")
         if not dot or not session_id or not session_id.isascii() or not signature.isascii():
             return None
@@ -103,7 +95,4 @@ class CookieSigner:
             valid |= hmac.compare_digest(self._signature(key, session_id), signature)
         if not valid:
             return None
-        if len(self._verified) >= VERIFIED_CACHE_SIZE:
-            self._verified.clear()
-        self._verified[cookie_value] = session_id
         return session_id

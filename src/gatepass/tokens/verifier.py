@@ -171,17 +171,19 @@ class Verifier:
             hit = cache.get(token, now)
             if hit is not None and (self._key is hit.key or self._still_trusted(hit)):
                 claims = hit.claims()
-                if self._revocation is not None:
-                    version = self._revocation_version
-                    seen = None if version is None else version()
-                    if seen is None or seen != hit.unrevoked_at:
+                version = self._revocation_version
+                if version is None:
+                    if self._revocation is not None:
                         self._revoked_sync(claims, token)
-                        if seen is not None:
-                            cache.mark_unrevoked(token, hit, seen)
+                    return claims
+                current = version()  # as in verify_async
+                if current != hit.unrevoked_at:
+                    self._revoked_sync(claims, token)
+                    cache.mark_unrevoked(token, hit, current)
                 return claims
-        # The hot path, kept flat: every call here costs on each request.
         version = self._revocation_version
         seen = None if version is None or cache is None else version()  # before the check
+        # The hot path, kept flat: every call here costs on each request.
         header_b64, payload, signing_input, signature = split(token)
         header = self._headers.get(header_b64) or self._header(header_b64)
         key = self._key or self._resolve_sync(header)
