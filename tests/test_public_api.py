@@ -18,6 +18,7 @@ SUBPACKAGES = [
     "gatepass.security",
     "gatepass.sessions",
     "gatepass.strategies",
+    "gatepass.strategies.oauth",
     "gatepass.tokens",
     "gatepass.tokens.stores",
     "gatepass.users",

@@ -17,9 +17,9 @@ from starlette.routing import Route
 
 from gatepass.errors import ConfigurationError, ProviderError, ProviderUnavailableError
 from gatepass.strategies import Fail, OAuth2Strategy, ProviderProfile, Redirect, Success
-from gatepass.strategies._oauth_http import basic_credentials, exchange_code
-from gatepass.strategies._oauth_state import begin, pkce_challenge, take
-from gatepass.strategies.oauth2 import userinfo_profile
+from gatepass.strategies.oauth._http import basic_credentials, exchange_code
+from gatepass.strategies.oauth._state import begin, pkce_challenge, take
+from gatepass.strategies.oauth.oauth2 import userinfo_profile
 from gatepass.testing import run_strategy
 from oidc.oidc_peer import free_port
 

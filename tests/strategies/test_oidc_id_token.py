@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from gatepass.errors import ConfigurationError
 from gatepass.strategies import Fail, OIDCStrategy, ProviderProfile, Redirect, Success
-from gatepass.strategies._oauth_discovery import Discovery
+from gatepass.strategies.oauth._discovery import Discovery
 from gatepass.testing import run_strategy
 from gatepass.tokens import Key, sign
 

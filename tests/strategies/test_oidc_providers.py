@@ -6,7 +6,7 @@ import pytest
 
 from gatepass.errors import ConfigurationError
 from gatepass.strategies import OAuth2Strategy, OIDCStrategy, ProviderProfile, providers
-from gatepass.strategies.oidc import standard_profile
+from gatepass.strategies.oauth.oidc import standard_profile
 
 
 def verify(profile: ProviderProfile) -> ProviderProfile:

@@ -1,6 +1,13 @@
-"""Strategies: each reads one kind of credential and returns an outcome."""
+"""Strategies: each reads one kind of credential and returns an outcome.
 
-from gatepass.strategies import extractors, providers
+OAuth 2.0 / OpenID Connect sign-in lives in :mod:`gatepass.strategies.oauth`; its
+strategies and ``providers`` are re-exported here.
+"""
+
+from importlib import import_module
+from typing import Any
+
+from gatepass.strategies import extractors
 from gatepass.strategies.anonymous import AnonymousStrategy
 from gatepass.strategies.api_key import (
     APIKeyRecord,
@@ -13,8 +20,15 @@ from gatepass.strategies.custom import CustomStrategy
 from gatepass.strategies.http_basic import HTTPBasicStrategy
 from gatepass.strategies.jwt import JWTStrategy
 from gatepass.strategies.local import LocalStrategy
-from gatepass.strategies.oauth2 import OAuth2Strategy, ProfileRequest, ProviderProfile
-from gatepass.strategies.oidc import OIDCStrategy
+from gatepass.strategies.oauth import (
+    OAuth2Options,
+    OAuth2Strategy,
+    OIDCOptions,
+    OIDCStrategy,
+    ProfileRequest,
+    ProviderProfile,
+    providers,
+)
 from gatepass.strategies.outcomes import PASS, Error, Fail, Outcome, Pass, Redirect, Success
 from gatepass.strategies.session import SessionStrategy
 
@@ -29,7 +43,9 @@ __all__ = [
     "HTTPBasicStrategy",
     "JWTStrategy",
     "LocalStrategy",
+    "OAuth2Options",
     "OAuth2Strategy",
+    "OIDCOptions",
     "OIDCStrategy",
     "Outcome",
     "Pass",
@@ -44,3 +60,13 @@ __all__ = [
     "hash_api_key",
     "providers",
 ]
+
+# Modules that moved into ``oauth/``: ``gatepass.strategies.oauth2`` as an attribute
+# still works (the old module warns, then is the new one).
+_MOVED = frozenset({"oauth2", "oidc"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

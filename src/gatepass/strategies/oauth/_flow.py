@@ -21,16 +21,23 @@ import httpx
 from starlette.requests import HTTPConnection
 
 from gatepass.errors import ConfigurationError, GatepassError
-from gatepass.strategies import _oauth_state
-from gatepass.strategies._oauth_http import ClientAuth, TokenResponse, exchange_code
-from gatepass.strategies._oauth_profile import ProviderProfile
 from gatepass.strategies._verify import verified
 from gatepass.strategies.base import maybe_await
+from gatepass.strategies.oauth import _state
+from gatepass.strategies.oauth._http import (
+    ClientAuth,
+    TokenResponse,
+    choose_client_auth,
+    exchange_code,
+)
+from gatepass.strategies.oauth._profile import ProviderProfile
+from gatepass.strategies.oauth.options import OAuth2Options
 from gatepass.strategies.outcomes import Fail, Outcome, Redirect, Success
 
 Verify = Callable[..., Any | Awaitable[Any]]
-Clock = Callable[[], float]
 CANCELLED = "access_denied"
+STATE_TTL = timedelta(minutes=10)
+TIMEOUT = timedelta(seconds=10)
 
 
 def scope_text(scope: str | Sequence[str]) -> str:
@@ -78,7 +85,8 @@ class Client:
         client_secret: the client secret.
         callback_url: the registered redirect URI (absolute).
         scope: the scopes asked for.
-        client_auth: how the client authenticates at the token endpoint.
+        client_auth: how the client authenticates at the token endpoint (``None``:
+            as the provider's metadata says).
         params: extra authorization request parameters (``prompt``, ``hd``...).
     """
 
@@ -86,7 +94,7 @@ class Client:
     client_secret: str
     callback_url: str
     scope: str
-    client_auth: ClientAuth
+    client_auth: ClientAuth | None
     params: Mapping[str, str]
 
     def check(self, strategy: str) -> None:
@@ -118,10 +126,7 @@ class Flow:
         name: the strategy name; the session key derives from it.
         client: the client registration.
         http: the HTTP client for the token call (the caller owns it).
-        state_ttl: how long a login may stay pending.
-        timeout: per provider request.
-        clock: epoch seconds.
-        token: ``token(nbytes)`` random text.
+        options: ``state_ttl``, ``timeout``, ``clock`` and ``token`` are read here.
     """
 
     def __init__(
@@ -130,19 +135,16 @@ class Flow:
         name: str,
         client: Client,
         http: Callable[[], httpx.AsyncClient],
-        state_ttl: timedelta,
-        timeout: timedelta,
-        clock: Clock = time.time,
-        token: _oauth_state.Token = secrets.token_urlsafe,
+        options: OAuth2Options,
     ) -> None:
         client.check(name)
         self.name = name
         self.client = client
         self._http = http
-        self._state_ttl = state_ttl.total_seconds()
-        self.timeout = timeout.total_seconds()
-        self._clock = clock
-        self._token = token
+        self._state_ttl = options.get("state_ttl", STATE_TTL).total_seconds()
+        self.timeout = options.get("timeout", TIMEOUT).total_seconds()
+        self.clock = options.get("clock", time.time)
+        self._token = options.get("token", secrets.token_urlsafe)
 
     def start(
         self, request: HTTPConnection, authorization_url: str, *, with_nonce: bool
@@ -160,9 +162,9 @@ class Flow:
         Raises:
             ConfigurationError: no session middleware.
         """
-        session = _oauth_state.session_of(request, self.name)
-        pending = _oauth_state.begin(
-            session, self.name, with_nonce=with_nonce, token=self._token, now=self._clock()
+        session = _state.session_of(request, self.name)
+        pending = _state.begin(
+            session, self.name, with_nonce=with_nonce, token=self._token, now=self.clock()
         )
         query = {
             **self.client.params,
@@ -170,7 +172,7 @@ class Flow:
             "client_id": self.client.client_id,
             "redirect_uri": self.client.callback_url,
             "state": pending.state,
-            "code_challenge": _oauth_state.pkce_challenge(pending.code_verifier),
+            "code_challenge": _state.pkce_challenge(pending.code_verifier),
             "code_challenge_method": "S256",
         }
         if self.client.scope:
@@ -181,7 +183,7 @@ class Flow:
         joined = f"{parts.query}&{urlencode(query)}" if parts.query else urlencode(query)
         return Redirect(urlunsplit(parts._replace(query=joined)), 302)
 
-    def returned(self, request: HTTPConnection) -> _oauth_state.PendingLogin | Fail:
+    def returned(self, request: HTTPConnection) -> _state.PendingLogin | Fail:
         """Check the callback's query against the pending login (which is popped).
 
         Args:
@@ -193,10 +195,10 @@ class Flow:
         Raises:
             ConfigurationError: no session middleware.
         """
-        session = _oauth_state.session_of(request, self.name)
+        session = _state.session_of(request, self.name)
         query = request.query_params
-        pending = _oauth_state.take(
-            session, self.name, query.get("state"), now=self._clock(), max_age=self._state_ttl
+        pending = _state.take(
+            session, self.name, query.get("state"), now=self.clock(), max_age=self._state_ttl
         )
         error = query.get("error")
         if error is not None:
@@ -212,7 +214,12 @@ class Flow:
         return pending
 
     async def exchange(
-        self, request: HTTPConnection, token_url: str, pending: _oauth_state.PendingLogin
+        self,
+        request: HTTPConnection,
+        token_url: str,
+        pending: _state.PendingLogin,
+        *,
+        auth_methods: Sequence[str] | None = None,
     ) -> TokenResponse:
         """Trade the callback's code for tokens, proving the PKCE verifier.
 
@@ -220,12 +227,15 @@ class Flow:
             request: the callback request.
             token_url: the provider's token endpoint.
             pending: the checked pending login.
+            auth_methods: the provider's ``token_endpoint_auth_methods_supported``,
+                used when the client sets no ``client_auth``.
 
         Returns:
             The token response.
 
         Raises:
-            ProviderError: no code, or the provider refused it (replayed, expired).
+            ProviderError: no code, the provider refused it (replayed, expired), or
+                it accepts no client authentication gatepass can send.
             ProviderUnavailableError: the provider cannot be reached.
         """
         code = request.query_params.get("code", "")
@@ -237,7 +247,7 @@ class Flow:
             code_verifier=pending.code_verifier,
             client_id=self.client.client_id,
             client_secret=self.client.client_secret,
-            client_auth=self.client.client_auth,
+            client_auth=choose_client_auth(self.client.client_auth, auth_methods),
             time_limit=self.timeout,
         )
 

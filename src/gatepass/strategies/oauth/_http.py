@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
@@ -20,6 +20,9 @@ import orjson
 from gatepass.errors import ProviderError, ProviderUnavailableError
 
 ClientAuth = Literal["client_secret_basic", "client_secret_post"]
+# RFC 6749 §2.3.1: every server supports Basic, and credentials in the body are
+# NOT RECOMMENDED; so Basic first, the body only where the provider asks for it.
+CLIENT_AUTH_METHODS: tuple[ClientAuth, ...] = ("client_secret_basic", "client_secret_post")
 # Provider error codes and descriptions end up in logs and flash messages: keep them
 # short and printable (RFC 6749 §5.2 limits both to %x20-21 / %x23-5B / %x5D-7E).
 _UNPRINTABLE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
@@ -68,6 +71,36 @@ def basic_credentials(client_id: str, client_secret: str) -> str:
     """
     pair = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}"
     return "Basic " + base64.b64encode(pair.encode("ascii")).decode("ascii")
+
+
+def choose_client_auth(
+    configured: ClientAuth | None, supported: Sequence[str] | None
+) -> ClientAuth:
+    """Pick the token endpoint client authentication.
+
+    Args:
+        configured: the strategy's ``client_auth`` (``None``: not set).
+        supported: the provider's ``token_endpoint_auth_methods_supported``, when known.
+
+    Returns:
+        ``configured`` when set; else the first of :data:`CLIENT_AUTH_METHODS` the
+        provider lists; ``client_secret_basic`` when it lists nothing (the default of
+        OpenID Connect Discovery 1.0 §3 and RFC 8414 §2).
+
+    Raises:
+        ProviderError: ``client_auth`` is not set and the provider lists neither method.
+    """
+    if configured is not None:
+        return configured
+    if not supported:
+        return "client_secret_basic"
+    for method in CLIENT_AUTH_METHODS:
+        if method in supported:
+            return method
+    raise ProviderError(
+        "The sign-in provider accepts neither client_secret_basic nor client_secret_post "
+        "at its token endpoint."
+    )
 
 
 async def _send(client: httpx.AsyncClient, request: httpx.Request, what: str) -> httpx.Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,10 @@ class ProviderProfile:
     email_verified: bool = False
     name: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+# ``profile(provider, claims)``: how an OIDC strategy turns ID token claims into a profile.
+ProfileMapper = Callable[[str, Mapping[str, Any]], ProviderProfile]
 
 
 def asserted_true(value: Any) -> bool:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Sequence
 
 import httpx
 from starlette.requests import HTTPConnection
 
-from gatepass.strategies import _oauth_state
-from gatepass.strategies._oauth_flow import Client, Clock, Flow, Verify, ask_verify, scope_text
-from gatepass.strategies._oauth_http import ClientAuth
-from gatepass.strategies._oauth_profile import ProviderProfile
+from gatepass.strategies.oauth._flow import Client, Flow, Verify, ask_verify, scope_text
+from gatepass.strategies.oauth._profile import ProviderProfile
+from gatepass.strategies.oauth.options import OAuth2Options
 from gatepass.strategies.outcomes import Outcome
 
 
@@ -25,14 +23,7 @@ class CodeFlowStrategy:
         callback_url: the absolute redirect URI registered with the provider.
         scope: scopes to ask for (a string or a list).
         verify: the app's ``verify(profile)`` (or ``verify(request, profile)``).
-        pass_request: pass the request to ``verify`` first.
-        client: an ``httpx.AsyncClient`` the caller owns, or ``None`` to make one lazily.
-        client_auth: client authentication at the token endpoint.
-        authorization_params: extra authorization request parameters.
-        state_ttl: how long a login may stay pending.
-        timeout: per provider request.
-        clock: epoch seconds.
-        token: ``token(nbytes)`` random text.
+        options: the optional keywords (:class:`OAuth2Options`, or a subclass's).
 
     Raises:
         ConfigurationError: missing client credentials or a relative callback URL.
@@ -47,20 +38,13 @@ class CodeFlowStrategy:
         callback_url: str,
         scope: str | Sequence[str],
         verify: Verify,
-        pass_request: bool,
-        client: httpx.AsyncClient | None,
-        client_auth: ClientAuth,
-        authorization_params: Mapping[str, str] | None,
-        state_ttl: timedelta,
-        timeout: timedelta,
-        clock: Clock,
-        token: _oauth_state.Token,
+        options: OAuth2Options,
     ) -> None:
         self.name = name
         self._verify = verify
-        self._pass_request = pass_request
-        self._client = client
-        self._owns_client = client is None
+        self._pass_request = options.get("pass_request", False)
+        self._client = options.get("client")
+        self._owns_client = self._client is None
         self.flow = Flow(
             name=name,
             client=Client(
@@ -68,14 +52,11 @@ class CodeFlowStrategy:
                 client_secret=client_secret,
                 callback_url=callback_url,
                 scope=scope_text(scope),
-                client_auth=client_auth,
-                params=dict(authorization_params or {}),
+                client_auth=options.get("client_auth"),
+                params=dict(options.get("authorization_params") or {}),
             ),
             http=self._http,
-            state_ttl=state_ttl,
-            timeout=timeout,
-            clock=clock,
-            token=token,
+            options=options,
         )
 
     def _http(self) -> httpx.AsyncClient:

@@ -19,7 +19,7 @@ from typing import Any, cast
 import httpx
 
 from gatepass.errors import ProviderError
-from gatepass.strategies._oauth_http import get_json
+from gatepass.strategies.oauth._http import get_json
 from gatepass.tokens.algorithms import ALGORITHMS, Algorithm
 
 # Asymmetric only: an ID token is checked with the issuer's published public keys.
@@ -39,6 +39,8 @@ class ProviderMetadata:
         userinfo_endpoint: the userinfo endpoint, if any.
         id_token_algorithms: the asymmetric algorithms accepted for ID tokens.
         iss_parameter_supported: the provider adds ``iss`` to its callbacks (RFC 9207).
+        token_auth_methods: ``token_endpoint_auth_methods_supported``, or ``None``
+            when the document does not say.
     """
 
     issuer: str
@@ -48,6 +50,7 @@ class ProviderMetadata:
     userinfo_endpoint: str | None
     id_token_algorithms: tuple[Algorithm, ...]
     iss_parameter_supported: bool
+    token_auth_methods: tuple[str, ...] | None = None
 
 
 def parse_metadata(document: Any, issuer: str) -> ProviderMetadata:
@@ -85,6 +88,7 @@ def parse_metadata(document: Any, issuer: str) -> ProviderMetadata:
         raise ProviderError(
             "The provider signs ID tokens only with algorithms refused here (none/HMAC)."
         )
+    methods = document.get("token_endpoint_auth_methods_supported")
     return ProviderMetadata(
         issuer=issuer,
         authorization_endpoint=endpoints["authorization_endpoint"],
@@ -94,6 +98,9 @@ def parse_metadata(document: Any, issuer: str) -> ProviderMetadata:
         id_token_algorithms=algorithms,
         iss_parameter_supported=document.get("authorization_response_iss_parameter_supported")
         is True,
+        token_auth_methods=tuple(m for m in methods if isinstance(m, str))
+        if isinstance(methods, list)
+        else None,
     )
 
 
