@@ -24,6 +24,9 @@ CLIENT_ID = "gatepass-test"
 CLIENT_SECRET = "gatepass-test-secret-0123456789abcdef"
 OTHER_CLIENT_ID = "gatepass-other"
 OTHER_CLIENT_SECRET = "gatepass-other-secret-0123456789abcdef"
+# Registered for client_secret_post: Basic authentication is refused for it.
+POST_CLIENT_ID = "gatepass-post"
+POST_CLIENT_SECRET = "gatepass-post-secret-0123456789abcdef"
 CALLBACK_PATHS = ("/auth/oidc/callback", "/auth/google/callback")
 _START_SECONDS = 20.0
 
@@ -67,11 +70,15 @@ class ProviderProcess:
             self.process.stdout.close()
 
 
-def start_provider(app_origin: str | None = None) -> ProviderProcess:
+def start_provider(
+    app_origin: str | None = None, *, client_auth: str | None = None
+) -> ProviderProcess:
     """Start ``provider.mjs`` on a free port and wait for its ready line.
 
     Args:
         app_origin: the app origin its clients redirect to (a fresh port by default).
+        client_auth: the only token endpoint authentication the provider offers (and
+            its discovery document lists); every method by default.
 
     Returns:
         The running provider.
@@ -87,6 +94,8 @@ def start_provider(app_origin: str | None = None) -> ProviderProcess:
     command = [node, str(SCRIPT), "--port", str(port)]
     for path in CALLBACK_PATHS:
         command += ["--redirect-uri", origin + path]
+    if client_auth is not None:
+        command += ["--client-auth", client_auth]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=HERE)
     assert process.stdout is not None
     deadline = time.monotonic() + _START_SECONDS

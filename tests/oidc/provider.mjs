@@ -1,9 +1,13 @@
 // A real OpenID provider (oidc-provider) on 127.0.0.1 for gatepass's social-login tests.
 //
 // node tests/oidc/provider.mjs --port 4100 --redirect-uri http://127.0.0.1:4200/auth/oidc/callback
+//   [--client-auth client_secret_post]
 //
-// Two confidential clients share the redirect URI: "gatepass-test" (the app under test)
-// and "gatepass-other" (used to get ID tokens meant for another audience). PKCE is
+// Three confidential clients share the redirect URI: "gatepass-test" (the app under test),
+// "gatepass-other" (used to get ID tokens meant for another audience) and "gatepass-post"
+// (registered for client_secret_post, so it must send its secret in the token request's
+// body). --client-auth METHOD makes METHOD the only token endpoint authentication the
+// provider offers (its discovery document lists just that) and every client's. PKCE is
 // required of every client. devInteractions serve plain HTML login and consent forms;
 // any login name is accepted, and the account's claims derive from it:
 //   "<name>"            -> email "<name>@example.com", email_verified true
@@ -17,6 +21,7 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string' },
     'redirect-uri': { type: 'string', multiple: true },
+    'client-auth': { type: 'string' },
   },
 });
 const port = Number(values.port);
@@ -35,20 +40,44 @@ function signingKeys() {
   ];
 }
 
-function client(clientId) {
+const onlyAuthMethod = values['client-auth'];
+
+function client(clientId, authMethod = 'client_secret_basic') {
   return {
     client_id: clientId,
     client_secret: `${clientId}-secret-0123456789abcdef`,
     redirect_uris: redirectUris,
     grant_types: ['authorization_code'],
     response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
+    token_endpoint_auth_method: onlyAuthMethod ?? authMethod,
   };
+}
+
+const clients = [
+  client('gatepass-test'),
+  client('gatepass-other'),
+  client('gatepass-post', 'client_secret_post'),
+];
+const postOnly = new Set(
+  clients.filter((c) => c.token_endpoint_auth_method === 'client_secret_post').map((c) => c.client_id),
+);
+
+// The client id of an "Authorization: Basic" header (RFC 6749 §2.3.1: form-encoded).
+function basicClientId(header) {
+  const [scheme, value] = header.split(' ');
+  if (scheme?.toLowerCase() !== 'basic' || !value) return undefined;
+  const pair = Buffer.from(value, 'base64').toString('utf8');
+  try {
+    return decodeURIComponent(pair.slice(0, pair.indexOf(':')).replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
 }
 
 const issuer = `http://127.0.0.1:${port}`;
 const provider = new Provider(issuer, {
-  clients: [client('gatepass-test'), client('gatepass-other')],
+  clients,
+  ...(onlyAuthMethod ? { clientAuthMethods: [onlyAuthMethod] } : {}),
   jwks: { keys: signingKeys() },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   pkce: { required: () => true },
@@ -78,6 +107,22 @@ const provider = new Provider(issuer, {
       },
     };
   },
+});
+
+// oidc-provider takes a secret in the header or the body whatever the client registered;
+// providers that require client_secret_post refuse the header. Do as they do.
+provider.use(async (ctx, next) => {
+  const { authorization } = ctx.headers;
+  if (ctx.method === 'POST' && ctx.path === '/token' && authorization
+      && postOnly.has(basicClientId(authorization))) {
+    ctx.status = 401;
+    ctx.body = {
+      error: 'invalid_client',
+      error_description: 'this client authenticates with client_secret_post',
+    };
+    return;
+  }
+  await next();
 });
 
 const server = provider.listen(port, '127.0.0.1', () => {

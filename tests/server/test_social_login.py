@@ -27,6 +27,8 @@ from oidc.flow_driver import Browser, page, provider_deny, provider_login
 from oidc.oidc_peer import (
     CLIENT_ID,
     CLIENT_SECRET,
+    POST_CLIENT_ID,
+    POST_CLIENT_SECRET,
     ProviderProcess,
     free_port,
     oidc_provider,
@@ -111,6 +113,25 @@ def _flashes(response: httpx.Response) -> str:
     if '<div class="flashes"' not in response.text:
         return ""
     return response.text.split('<div class="flashes"', 1)[1].split("</div>", 1)[0]
+
+
+async def test_a_client_that_must_post_its_secret_signs_in_with_the_setting(
+    oidc_provider: ProviderProcess, tmp_path: Path
+) -> None:
+    # GATEPASS_OIDC_CLIENT_AUTH=client_secret_post: this client's registration refuses
+    # its secret in a Basic header, which the provider's discovery document allows.
+    settings = social_settings(tmp_path, oidc_provider).model_copy(
+        update={
+            "oidc_client_id": POST_CLIENT_ID,
+            "oidc_client_secret": SecretStr(POST_CLIENT_SECRET),
+            "oidc_client_auth": "client_secret_post",
+        }
+    )
+    async with running(settings) as site:
+        browser = await site.browser()
+        dashboard = page(await provider_login(browser, "/auth/oidc", login="posy"))
+        assert dashboard.url.path == "/dashboard"
+        assert "posy@example.com" in dashboard.text
 
 
 async def test_login_page_shows_a_button_for_the_configured_provider(site: Site) -> None:

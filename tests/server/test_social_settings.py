@@ -14,7 +14,12 @@ _PROVIDER_VARIABLES = [
     f"GATEPASS_{name}_{field}"
     for name in ("GITHUB", "GOOGLE", "MICROSOFT", "OIDC")
     for field in ("CLIENT_ID", "CLIENT_SECRET")
-] + ["GATEPASS_MICROSOFT_TENANT", "GATEPASS_OIDC_ISSUER", "GATEPASS_PUBLIC_URL"]
+] + [
+    "GATEPASS_MICROSOFT_TENANT",
+    "GATEPASS_OIDC_ISSUER",
+    "GATEPASS_OIDC_CLIENT_AUTH",
+    "GATEPASS_PUBLIC_URL",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -123,6 +128,32 @@ def test_the_generic_provider_needs_issuer_and_client_id_together(
 ) -> None:
     message = _refused(monkeypatch, GATEPASS_OIDC_ISSUER="https://id.example.org")
     assert "GATEPASS_OIDC_ISSUER and GATEPASS_OIDC_CLIENT_ID together" in message
+
+
+@pytest.mark.parametrize("method", [None, "client_secret_basic", "client_secret_post"])
+def test_the_generic_provider_authenticates_at_the_token_endpoint_as_set(
+    monkeypatch: pytest.MonkeyPatch, method: str | None
+) -> None:
+    for name, value in {
+        "GATEPASS_PUBLIC_URL": "https://auth.example.com",
+        "GATEPASS_OIDC_ISSUER": "https://id.example.org",
+        "GATEPASS_OIDC_CLIENT_ID": "o-id",
+        "GATEPASS_OIDC_CLIENT_SECRET": "o-secret",
+    }.items():
+        monkeypatch.setenv(name, value)
+    if method is not None:
+        monkeypatch.setenv("GATEPASS_OIDC_CLIENT_AUTH", method)
+    state = ServerState.build(load_settings())
+    client = state.auth.strategy("oidc").flow.client  # type: ignore[attr-defined]
+    assert client.client_auth == method  # None: as the discovery document says
+
+
+def test_an_unknown_client_authentication_method_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message = _refused(monkeypatch, GATEPASS_OIDC_CLIENT_AUTH="private_key_jwt")
+    assert "GATEPASS_OIDC_CLIENT_AUTH" in message
+    assert "client_secret_post" in message
 
 
 @pytest.mark.parametrize(

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
     oidc_name: str = Field(default="OpenID Connect", min_length=1, max_length=60)
+    # Token endpoint client authentication (RFC 6749 §2.3.1); unset: what the
+    # provider's discovery document lists, client_secret_basic first.
+    oidc_client_auth: Literal["client_secret_basic", "client_secret_post"] | None = None
 
     @field_validator("access_token_ttl", "refresh_token_ttl", mode="before")
     @classmethod

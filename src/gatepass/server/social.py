@@ -291,6 +291,7 @@ def _strategies(settings: Settings, verify: SocialVerify) -> list[tuple[str, Str
                 settings.callback_url("oidc"),
                 name="oidc",
                 client=http,
+                client_auth=settings.oidc_client_auth,
                 **common,
             )
 
