@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import httpx
 from starlette.requests import HTTPConnection
 
 from gatepass.strategies.oauth._flow import Client, Flow, Verify, ask_verify, scope_text
 from gatepass.strategies.oauth._profile import ProviderProfile
-from gatepass.strategies.oauth.options import OAuth2Options
+from gatepass.strategies.oauth.options import OAuth2Options, check_options
 from gatepass.strategies.outcomes import Outcome
 
 
@@ -27,7 +28,10 @@ class CodeFlowStrategy:
 
     Raises:
         ConfigurationError: missing client credentials or a relative callback URL.
+        TypeError: an option the subclass does not take (``accepts``).
     """
+
+    accepts: ClassVar[frozenset[str]] = OAuth2Options.__optional_keys__
 
     def __init__(
         self,
@@ -40,6 +44,7 @@ class CodeFlowStrategy:
         verify: Verify,
         options: OAuth2Options,
     ) -> None:
+        check_options(options, self.accepts, type(self).__name__)
         self.name = name
         self._verify = verify
         self._pass_request = options.get("pass_request", False)

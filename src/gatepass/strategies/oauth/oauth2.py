@@ -19,7 +19,7 @@ from gatepass.strategies.oauth._flow import Verify, failure, is_callback
 from gatepass.strategies.oauth._http import TokenResponse, get_json
 from gatepass.strategies.oauth._profile import ProviderProfile, asserted_true, optional_text
 from gatepass.strategies.oauth._strategy import CodeFlowStrategy
-from gatepass.strategies.oauth.options import OAuth2Options, check_options
+from gatepass.strategies.oauth.options import OAuth2Options
 from gatepass.strategies.outcomes import Fail, Outcome
 
 if TYPE_CHECKING:
@@ -144,7 +144,6 @@ class OAuth2Strategy(CodeFlowStrategy):
         name: str = "oauth2",
         **options: Unpack[OAuth2Options],
     ) -> None:
-        check_options(options, OAuth2Options.__optional_keys__, type(self).__name__)
         super().__init__(
             name=name,
             client_id=client_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from starlette.requests import HTTPConnection
 
@@ -32,7 +32,7 @@ from gatepass.strategies.oauth._profile import (
 )
 from gatepass.strategies.oauth._state import PendingLogin
 from gatepass.strategies.oauth._strategy import CodeFlowStrategy
-from gatepass.strategies.oauth.options import OIDCOptions, check_options
+from gatepass.strategies.oauth.options import OIDCOptions
 from gatepass.strategies.outcomes import Fail, Outcome
 from gatepass.tokens import RemoteKeySet, Verifier
 
@@ -87,6 +87,8 @@ class OIDCStrategy(CodeFlowStrategy):
         TypeError: an option this strategy does not take.
     """
 
+    accepts: ClassVar[frozenset[str]] = OIDCOptions.__optional_keys__
+
     def __init__(
         self,
         issuer: str,
@@ -99,7 +101,6 @@ class OIDCStrategy(CodeFlowStrategy):
         name: str = "oidc",
         **options: Unpack[OIDCOptions],
     ) -> None:
-        check_options(options, OIDCOptions.__optional_keys__, type(self).__name__)
         if "openid" not in scope_text(scope).split():
             raise ConfigurationError("An OpenID Connect scope must include 'openid'.")
         super().__init__(
