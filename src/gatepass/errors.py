@@ -39,6 +39,7 @@ exceptions are translated into these at the one module that calls the library.
     ├── ProviderError                    502 provider_error
     │   └── ProviderUnavailableError     503 provider_unavailable
     ├── InvalidEmailError                422 invalid_email
+    ├── OneTimeTokenError                400 invalid_token
     └── PasswordPolicyError              422 weak_password       (reasons)
 """
 
@@ -335,3 +336,11 @@ class PasswordPolicyError(GatepassError):
     def __init__(self, message: str | None = None, *, reasons: Sequence[str] = ()) -> None:
         super().__init__(message or (" ".join(reasons) if reasons else None))
         self.reasons = tuple(reasons)
+
+
+class OneTimeTokenError(GatepassError):
+    """A mailed link or code is unknown, spent, expired, or no longer matches the account."""
+
+    code = "invalid_token"
+    status_code = 400
+    default_message = "This link or code is invalid or has expired. Ask for a new one."
