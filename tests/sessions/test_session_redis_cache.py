@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,11 +14,11 @@ from redis.asyncio import Redis
 from gatepass.errors import ConfigurationError, DurationError, StoreUnavailableError
 from gatepass.sessions import SessionRecord
 from gatepass.sessions.stores.redis import RedisSessionStore
-from gatepass.sessions.stores.redis_cache import CachedRedisSessionStore, SessionCacheStats
+from gatepass.sessions.stores.redis_cache import CachedRedisSessionStore
 from service_helpers import RedisProcess, running_redis
+from sessions.store_helpers import DEADLINE, open_cached, opened_cached, until_loads, until_stats
 
 HOUR = timedelta(hours=1)
-DEADLINE = 3.0  # seconds any poll below may wait for Redis's news to arrive
 
 
 def _record(user_id: str | None = "alice", data: dict[str, Any] | None = None) -> SessionRecord:
@@ -33,56 +31,6 @@ def _record(user_id: str | None = "alice", data: dict[str, Any] | None = None) -
         remember=True,
         user_agent="Firefox",
     )
-
-
-async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Wait until ``condition`` holds, failing the test after ``DEADLINE`` seconds."""
-    deadline = time.monotonic() + DEADLINE
-    while not await condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting: {what}")
-        await asyncio.sleep(0.01)
-
-
-async def until_stats(
-    store: CachedRedisSessionStore, holds: Callable[[SessionCacheStats], bool], what: str
-) -> None:
-    async def check() -> bool:
-        return holds(store.stats())
-
-    await until(check, what)
-
-
-async def until_loads(
-    store: CachedRedisSessionStore,
-    session_id: str,
-    holds: Callable[[SessionRecord | None], bool],
-    what: str,
-) -> None:
-    async def check() -> bool:
-        return holds(await store.load(session_id))
-
-    await until(check, what)
-
-
-async def open_cached(url: str, **options: Any) -> CachedRedisSessionStore:
-    """A cache over a Redis store with a fresh prefix, once its listener tracks the prefix."""
-    inner = RedisSessionStore.from_url(url, prefix=f"test:{uuid.uuid4().hex}:")
-    store = CachedRedisSessionStore(inner, **options)
-    await store.load("warm-up")  # the listener starts on first use
-    await until_stats(store, lambda s: s.active, "the listener tracks the prefix")
-    return store
-
-
-@asynccontextmanager
-async def opened_cached(url: str, **options: Any) -> AsyncIterator[CachedRedisSessionStore]:
-    """:func:`open_cached`, then its sessions cleared and the store closed on the way out."""
-    store = await open_cached(url, **options)
-    try:
-        yield store
-    finally:
-        await store.clear()
-        await store.close()
 
 
 @pytest.fixture

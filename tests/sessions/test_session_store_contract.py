@@ -14,9 +14,8 @@ from gatepass.sessions.stores.memory import MemorySessionStore
 from gatepass.sessions.stores.redis import RedisSessionStore
 from gatepass.sessions.stores.redis_cache import CachedRedisSessionStore
 from gatepass.sessions.stores.sqlite import SQLiteSessionStore
-from sessions.conftest import _open
 from sessions.session_helpers import FakeClock
-from sessions.test_session_redis_cache import open_cached
+from sessions.store_helpers import open_cached, open_store
 
 HOUR = timedelta(hours=1)
 
@@ -27,7 +26,7 @@ async def store(
 ) -> AsyncIterator[SessionStore]:
     """Every backend, and the Redis store behind its local cache (listener tracking)."""
     if request.param != "redis-cached":
-        async for opened in _open(request.param, request, clock, tmp_path):
+        async for opened in open_store(request.param, request, clock, tmp_path):
             yield opened
         return
     cached: CachedRedisSessionStore = await open_cached(request.getfixturevalue("redis_url"))
