@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,8 @@ from gatepass.tokens.stores import (
     MemoryRefreshStore,
     MemoryRevocationStore,
     RedisRevocationStore,
+    RefreshStore,
+    RevocationStore,
 )
 
 from .helpers import START, Backend, FakeClock, unreachable_redis
@@ -33,14 +36,34 @@ from .helpers import START, Backend, FakeClock, unreachable_redis
 KEY = Key.generate("ES256")
 
 
-def service_for(backend: Backend, keys: Key | KeySet = KEY) -> TokenService:
+def make_service(
+    clock: FakeClock | None = None,
+    *,
+    keys: Key | KeySet = KEY,
+    refresh_store: RefreshStore | None = None,
+    revocation_store: RevocationStore | None = None,
+    **options: Any,
+) -> TokenService:
+    """The service under test: memory stores on ``clock`` unless others are given."""
+    clock = clock or FakeClock()
     return TokenService(
         keys=keys,
         issuer="https://auth.example",
         audience="api",
+        refresh_store=refresh_store or MemoryRefreshStore(clock=clock),
+        revocation_store=revocation_store or MemoryRevocationStore(clock=clock),
+        clock=clock,
+        **options,
+    )
+
+
+def service_for(backend: Backend, keys: Key | KeySet = KEY, **options: Any) -> TokenService:
+    return make_service(
+        backend.clock,
+        keys=keys,
         refresh_store=backend.refresh,
         revocation_store=backend.revocations,
-        clock=backend.clock,
+        **options,
     )
 
 
@@ -186,14 +209,7 @@ async def test_access_token_is_never_accepted_as_a_refresh_token(backend: Backen
 
 async def test_other_jwt_types_signed_with_the_same_key_are_refused() -> None:
     clock = FakeClock()
-    service = TokenService(
-        keys=KEY,
-        issuer="https://auth.example",
-        audience="api",
-        refresh_store=MemoryRefreshStore(clock=clock),
-        revocation_store=MemoryRevocationStore(clock=clock),
-        clock=clock,
-    )
+    service = make_service(clock)
     claims = {"iss": "https://auth.example", "aud": "api", "jti": "x"}
     for headers in [None, {"typ": "JWT"}, {"typ": "id_token+jwt"}]:
         token = sign(claims, KEY, subject="user-1", headers=headers, clock=clock)
@@ -203,15 +219,7 @@ async def test_other_jwt_types_signed_with_the_same_key_are_refused() -> None:
 
 async def test_access_token_expires_after_its_lifetime() -> None:
     clock = FakeClock()
-    service = TokenService(
-        keys=KEY,
-        issuer="https://auth.example",
-        audience="api",
-        refresh_store=MemoryRefreshStore(clock=clock),
-        revocation_store=MemoryRevocationStore(clock=clock),
-        access_ttl=timedelta(minutes=5),
-        clock=clock,
-    )
+    service = make_service(clock, access_ttl=timedelta(minutes=5))
     pair = await service.issue("user-1")
     assert pair.expires_in == 300
     clock.advance(300)
@@ -224,14 +232,7 @@ async def test_access_token_expires_after_its_lifetime() -> None:
 async def test_tokens_signed_before_a_key_rotation_still_verify() -> None:
     clock = FakeClock()
     keys = KeySet([Key.generate("ES256", kid="old")])
-    service = TokenService(
-        keys=keys,
-        issuer="https://auth.example",
-        audience="api",
-        refresh_store=MemoryRefreshStore(clock=clock),
-        revocation_store=MemoryRevocationStore(clock=clock),
-        clock=clock,
-    )
+    service = make_service(clock, keys=keys)
     before = await service.issue("user-1")
 
     keys.rotate(Key.generate("ES256", kid="new"))
@@ -244,14 +245,7 @@ async def test_tokens_signed_before_a_key_rotation_still_verify() -> None:
 async def test_verification_fails_closed_when_the_revocation_store_is_down() -> None:
     clock = FakeClock()
     client = unreachable_redis()
-    service = TokenService(
-        keys=KEY,
-        issuer="https://auth.example",
-        audience="api",
-        refresh_store=MemoryRefreshStore(clock=clock),
-        revocation_store=RedisRevocationStore(client, clock=clock),
-        clock=clock,
-    )
+    service = make_service(clock, revocation_store=RedisRevocationStore(client, clock=clock))
     try:
         pair = await service.issue("user-1")
         with pytest.raises(StoreUnavailableError):
@@ -275,14 +269,7 @@ def test_a_public_key_cannot_run_a_token_service() -> None:
 
 async def test_token_pair_repr_hides_the_tokens() -> None:
     clock = FakeClock()
-    service = TokenService(
-        keys=KEY,
-        issuer="https://auth.example",
-        audience="api",
-        refresh_store=MemoryRefreshStore(clock=clock),
-        revocation_store=MemoryRevocationStore(clock=clock),
-        clock=clock,
-    )
+    service = make_service(clock)
     pair = await service.issue("user-1")
 
     assert pair.access_token not in repr(pair)
@@ -290,13 +277,7 @@ async def test_token_pair_repr_hides_the_tokens() -> None:
 
 
 async def test_unknown_refresh_token_is_a_token_error() -> None:
-    service = TokenService(
-        keys=KEY,
-        issuer="https://auth.example",
-        audience="api",
-        refresh_store=MemoryRefreshStore(),
-        revocation_store=MemoryRevocationStore(),
-    )
+    service = make_service()
 
     with pytest.raises(TokenError) as caught:
         await service.refresh("never-issued")
@@ -320,15 +301,7 @@ async def test_refresh_by_another_client_is_refused_and_revokes_the_family(
 async def test_cached_tokens_are_refused_after_every_kind_of_revocation(backend: Backend) -> None:
     # With the memory store the cache keeps "not revoked" until the store's version
     # moves; with SQLite and Redis every verification asks. Either way, none lingers.
-    service = TokenService(
-        keys=KEY,
-        issuer="https://auth.example",
-        audience="api",
-        refresh_store=backend.refresh,
-        revocation_store=backend.revocations,
-        cache=VerifiedTokenCache(),
-        clock=backend.clock,
-    )
+    service = service_for(backend, cache=VerifiedTokenCache())
     logged_out, reused, everywhere, other = [await service.issue(f"user-{n}") for n in range(4)]
     for pair in (logged_out, reused, everywhere, other):
         await service.verify(pair.access_token)
