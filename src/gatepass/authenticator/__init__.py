@@ -1,6 +1,6 @@
 """The Passport core: the Authenticator, its guards, hooks and request user."""
 
-from gatepass._http import wants_html
+from gatepass._lazy import lazy_attributes
 from gatepass.authenticator.authenticate import AuthenticateHandler, AuthenticateOptions
 from gatepass.authenticator.authenticator import (
     RETURN_TO_SESSION_KEY,
@@ -35,5 +35,12 @@ __all__ = [
     "Redirect",
     "Success",
     "error_response",
-    "wants_html",
 ]
+
+# ``wants_html`` is an HTTP helper, not part of the Passport core; its public home is
+# gatepass.integrations.
+__getattr__ = lazy_attributes(
+    __name__,
+    {"wants_html": "gatepass._http"},
+    deprecated={"wants_html": "gatepass.integrations.wants_html"},
+)
