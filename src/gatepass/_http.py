@@ -28,6 +28,7 @@ from gatepass.errors import (
 __all__ = [
     "INTERNAL_ERROR",
     "NO_STORE",
+    "SESSION_COOKIE_SCOPE_KEY",
     "challenge_header",
     "error_response",
     "json_error",
@@ -41,6 +42,8 @@ logger = logging.getLogger("gatepass.errors")
 
 NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 """Headers of a response no cache may keep (RFC 9111 §5.2.2.5; RFC 6749 §5.1)."""
+SESSION_COOKIE_SCOPE_KEY: Final = "gatepass.session_cookie"
+"""Scope key where the session middleware names the cookie it reads (CSRF looks there)."""
 INTERNAL_ERROR: Final = {"error": "internal_error", "message": "An internal error occurred."}
 UNAVAILABLE_RETRY_AFTER: Final = 5
 """Seconds a client is asked to wait after a 503 (RFC 9110 §10.2.3)."""

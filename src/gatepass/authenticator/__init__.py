@@ -1,7 +1,11 @@
 """The Passport core: the Authenticator, its guards, hooks and request user."""
 
 from gatepass._lazy import lazy_attributes
-from gatepass.authenticator.authenticate import AuthenticateHandler, AuthenticateOptions
+from gatepass.authenticator.authenticate import (
+    AuthenticateHandler,
+    AuthenticateKeywords,
+    AuthenticateOptions,
+)
 from gatepass.authenticator.authenticator import (
     RETURN_TO_SESSION_KEY,
     USERS_SESSION_KEY,
@@ -21,6 +25,7 @@ __all__ = [
     "WS_POLICY_VIOLATION",
     "Attempt",
     "AuthenticateHandler",
+    "AuthenticateKeywords",
     "AuthenticateOptions",
     "AuthenticatedUser",
     "Authenticator",

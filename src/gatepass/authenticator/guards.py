@@ -6,7 +6,7 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -16,14 +16,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
 from gatepass._http import challenge_header, error_response, json_error, wants_html
+from gatepass.authenticator.core import AuthenticatorCore
+from gatepass.authenticator.keys import RETURN_TO_SESSION_KEY
 from gatepass.authenticator.responses import Halt
 from gatepass.authenticator.user import credentials_for
 from gatepass.errors import ConfigurationError
 from gatepass.security.redirects import safe_next
 from gatepass.strategies.outcomes import Error, Fail, Pass, Redirect, Success
-
-if TYPE_CHECKING:
-    from gatepass.authenticator.authenticator import Authenticator
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,7 +59,7 @@ class Guard:
 
     def __init__(
         self,
-        auth: Authenticator,
+        auth: AuthenticatorCore,
         strategies: Sequence[str] = (),
         *,
         scope: str = "default",
@@ -188,7 +187,7 @@ class Guard:
             target = safe_next(here, default="/")
             session = connection.scope.get("session")
             if session is not None:
-                session["return_to"] = target
+                session[RETURN_TO_SESSION_KEY] = target
             joiner = "&" if "?" in self.login_url else "?"
             location = f"{self.login_url}{joiner}{urlencode({'next': target})}"
             return _Denied(RedirectResponse(location, 303), message)

@@ -27,12 +27,10 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gatepass._http import error_response
+from gatepass._http import SESSION_COOKIE_SCOPE_KEY, error_response
 from gatepass.errors import CSRFError
 
 CSRF_SESSION_KEY = "_gatepass_csrf"
-SESSION_COOKIE_SCOPE_KEY = "gatepass.session_cookie"
-"""Scope key where the session middleware names the cookie it reads for this request."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # RFC 9110 §9.2.1
 # Content types a cross-site page can send without a CORS preflight (Fetch standard,
 # "CORS-safelisted request-header"): only these need checking when no cookie is sent.

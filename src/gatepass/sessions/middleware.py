@@ -19,9 +19,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gatepass._http import error_response, normalize_origin, same_origin
+from gatepass._http import SESSION_COOKIE_SCOPE_KEY, error_response, normalize_origin, same_origin
 from gatepass.errors import ConfigurationError, DurationError, StoreUnavailableError
-from gatepass.security.csrf import SESSION_COOKIE_SCOPE_KEY
 from gatepass.sessions.cookies import CookiePolicy, SameSite
 from gatepass.sessions.session import Session
 from gatepass.sessions.signing import CookieSigner, new_session_id
