@@ -13,6 +13,7 @@ from gatepass.authenticator.authenticator import (
 )
 from gatepass.authenticator.guards import WS_POLICY_VIOLATION, Guard
 from gatepass.authenticator.hooks import Hooks
+from gatepass.authenticator.keys import SESSION_TEXT
 from gatepass.authenticator.registry import Attempt
 from gatepass.authenticator.responses import Halt, error_response
 from gatepass.authenticator.user import AuthenticatedUser, Credentials
@@ -21,6 +22,7 @@ from gatepass.strategies.outcomes import PASS, Error, Fail, Outcome, Pass, Redir
 __all__ = [
     "PASS",
     "RETURN_TO_SESSION_KEY",
+    "SESSION_TEXT",
     "USERS_SESSION_KEY",
     "WS_POLICY_VIOLATION",
     "Attempt",
