@@ -3,8 +3,8 @@
 Two private ``redis-server`` processes on free ports (no RDB, no AOF; the machine's
 shared Redis is never touched), pinned to CPU 1; the client runs pinned to CPU 0. The
 small one holds 1,000 sessions and 1,000 refresh tokens, the big one 1,000,000 of
-each, written in the stores' own layout and format (``encode_record`` for every session,
-the sorted-set bucket that indexes it by user, refresh-token hashes with their TTLs) by
+each, written in the stores' own layout and format (the server's record layout for every
+session, the sorted-set bucket that indexes it by user, refresh-token hashes with their TTLs) by
 pipelined writes in bounded batches. Latency is one store call from the app's side
 (``load`` of a session, ``spend`` of a refresh token, each on a random stored entry),
 alternating between the two servers in rounds so a busy moment hits both alike; the
@@ -32,9 +32,10 @@ from urllib.parse import urlsplit
 from redis.asyncio import Redis
 
 from bench._http_servers import private_redis, redis_server_path
+from gatepass.authenticator import SESSION_TEXT
 from gatepass.sessions import SessionRecord
 from gatepass.sessions.session import USER_ID_KEY
-from gatepass.sessions.stores.redis import RedisSessionStore, encode_record
+from gatepass.sessions.stores.redis import RedisSessionStore
 from gatepass.tokens.stores import RedisRefreshStore
 
 SMALL = 1_000
@@ -98,7 +99,9 @@ class _Filled:
         self.url = url
         self.count = count
         self.client: Redis = Redis.from_url(url)
-        self.sessions = RedisSessionStore(self.client, prefix=SESSION_PREFIX)
+        self.sessions = RedisSessionStore(
+            self.client, prefix=SESSION_PREFIX, session_text=SESSION_TEXT
+        )
         self.tokens = RedisRefreshStore(self.client, prefix=TOKEN_PREFIX)
         self.session_ids: list[str] = []
         self.user_ids: list[str] = []
@@ -151,7 +154,7 @@ class _Filled:
                 (
                     b"SET",
                     self.sessions.record_prefix.encode() + session_id.encode(),
-                    encode_record(record),
+                    self.sessions.layout.encode(record),
                     b"PX",
                     str(millis).encode(),
                 ),

@@ -1,20 +1,57 @@
-"""Small HTTP header decisions shared by the layers that answer requests themselves.
+"""HTTP decisions shared by the layers that answer requests themselves.
 
-Sessions, CSRF and the authenticator each render errors and must pick HTML or JSON
-the same way; the WebSocket session check needs to know whether a handshake comes
-from this site. Both live here, below every layer that uses them (imports point down).
+Sessions, CSRF, the authenticator and the server all answer errors through the one
+renderer here (:func:`error_response`, :func:`render_error`), so the HTML-or-JSON
+choice, the body and the headers agree everywhere; the WebSocket session check needs
+to know whether a handshake comes from this site. Both live here, below every layer
+that uses them (imports point down).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import html
+import logging
+from collections.abc import Collection, Mapping, Sequence
+from typing import Final
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
-__all__ = ["normalize_origin", "same_origin", "wants_html"]
+from gatepass.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    GatepassError,
+    RateLimitedError,
+)
 
+__all__ = [
+    "INTERNAL_ERROR",
+    "NO_STORE",
+    "SESSION_COOKIE_SCOPE_KEY",
+    "challenge_header",
+    "error_response",
+    "json_error",
+    "normalize_origin",
+    "render_error",
+    "same_origin",
+    "wants_html",
+]
+
+logger = logging.getLogger("gatepass.errors")
+
+NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+"""Headers of a response no cache may keep (RFC 9111 §5.2.2.5; RFC 6749 §5.1)."""
+SESSION_COOKIE_SCOPE_KEY: Final = "gatepass.session_cookie"
+"""Scope key where the session middleware names the cookie it reads (CSRF looks there)."""
+INTERNAL_ERROR: Final = {"error": "internal_error", "message": "An internal error occurred."}
+UNAVAILABLE_RETRY_AFTER: Final = 5
+"""Seconds a client is asked to wait after a 503 (RFC 9110 §10.2.3)."""
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_HTML_ERROR = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>"
+    "<h1>{title}</h1><p>{message}</p></html>"
+)
 
 
 def wants_html(connection: HTTPConnection) -> bool:
@@ -110,3 +147,125 @@ def _without_default_port(host: str, origin: str) -> str:
     # A Host of "example.com:443" names the same place as "example.com" for https.
     default = ":443" if origin.startswith("https:") else ":80"
     return host.removesuffix(default) if host.endswith(default) else host
+
+
+def challenge_header(challenges: Sequence[str]) -> dict[str, str]:
+    """Build the ``WWW-Authenticate`` header listing every challenge.
+
+    One header field may carry several comma-separated challenges (RFC 9110 §11.6.1).
+
+    Args:
+        challenges: the strategies' challenges, in order.
+
+    Returns:
+        The header dict, empty when there is no challenge.
+    """
+    unique = list(dict.fromkeys(c for c in challenges if c))
+    return {"WWW-Authenticate": ", ".join(unique)} if unique else {}
+
+
+def json_error(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The JSON form of :func:`render_error`: ``{"error": code, "message": text}``, no-store.
+
+    Args:
+        status: the HTTP status.
+        code: the machine code.
+        message: the text for a person.
+        headers: more headers.
+
+    Returns:
+        The response.
+    """
+    merged = {**NO_STORE, **headers} if headers else NO_STORE
+    return JSONResponse({"error": code, "message": message}, status, merged)
+
+
+def render_error(
+    connection: HTTPConnection | None,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    json_only: bool = False,
+    title: str | None = None,
+) -> Response:
+    """Answer an error as ``{"error": code, "message": text}``, or a short page for a browser.
+
+    Every error response carries ``Cache-Control: no-store``: a refusal, a challenge or
+    a rate limit must not be kept and replayed by a cache (RFC 9111 §5.2.2.5; OWASP
+    ASVS 5.0 14.3.2).
+
+    Args:
+        connection: the request; its ``Accept`` picks HTML or JSON (``None``: JSON).
+        status: the HTTP status.
+        code: the machine code.
+        message: the text for a person; never exception text from a library.
+        headers: more headers (``WWW-Authenticate``, ``Retry-After``).
+        json_only: always JSON, whatever ``Accept`` says (API routes).
+        title: the page's heading; by default the code in words.
+
+    Returns:
+        The response.
+    """
+    if json_only or connection is None or not wants_html(connection):
+        return json_error(status, code, message, headers)
+    heading = title or code.replace("_", " ").capitalize()
+    page = _HTML_ERROR.format(title=html.escape(heading), message=html.escape(message))
+    return HTMLResponse(page, status, {**NO_STORE, **headers} if headers else NO_STORE)
+
+
+def error_response(
+    connection: HTTPConnection | None,
+    exc: BaseException,
+    *,
+    json_only: bool = False,
+    title: str | None = None,
+) -> Response:
+    """Answer an exception: a gatepass error as itself, anything else as a generic 500.
+
+    A :class:`~gatepass.errors.GatepassError` keeps its status, code and message, with
+    its challenges in ``WWW-Authenticate`` and its wait in ``Retry-After``. A
+    ``ConfigurationError`` (its message is for the developer) and any other exception
+    are logged with their traceback and answered with a generic 500: the client never
+    sees exception text or a stack trace (OWASP ASVS 4.0.3 V7.4.1).
+
+    Args:
+        connection: the request (``None``: JSON).
+        exc: the exception.
+        json_only: always JSON (API routes).
+        title: the page's heading for a browser.
+
+    Returns:
+        The response.
+    """
+    if not isinstance(exc, GatepassError) or isinstance(exc, ConfigurationError):
+        logger.error("Unexpected error: %s: %s", type(exc).__name__, exc, exc_info=exc)
+        return render_error(
+            connection,
+            500,
+            INTERNAL_ERROR["error"],
+            INTERNAL_ERROR["message"],
+            json_only=json_only,
+            title=title,
+        )
+    headers: dict[str, str] = {}
+    if isinstance(exc, AuthenticationError):
+        headers.update(challenge_header(exc.challenges))
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(exc.retry_after)
+    elif exc.status_code == 503:
+        headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    if exc.status_code >= 500:
+        logger.error("gatepass error %s: %s", exc.code, exc.message, exc_info=exc)
+    return render_error(
+        connection,
+        exc.status_code,
+        exc.code,
+        exc.message,
+        headers=headers,
+        json_only=json_only,
+        title=title,
+    )

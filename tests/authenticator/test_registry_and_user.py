@@ -8,8 +8,9 @@ import pytest
 from starlette.requests import HTTPConnection
 
 from authenticator.support import ALICE
-from gatepass.authenticator import AuthenticatedUser, Authenticator, Credentials, wants_html
+from gatepass.authenticator import AuthenticatedUser, Authenticator, Credentials
 from gatepass.errors import ConfigurationError
+from gatepass.integrations import wants_html
 from gatepass.strategies import CustomStrategy, Fail, LocalStrategy, Success
 from gatepass.testing import build_request
 
@@ -106,6 +107,14 @@ def test_the_public_wants_html_is_the_one_sessions_and_csrf_use() -> None:
     # Sessions and CSRF call gatepass._http.wants_html too; their tests check the
     # same Accept rule through real requests.
     assert wants_html is _http.wants_html
+
+
+def test_wants_html_from_the_authenticator_still_works_with_a_deprecation_warning() -> None:
+    import gatepass.authenticator
+
+    with pytest.warns(DeprecationWarning, match=r"gatepass\.integrations\.wants_html"):
+        old = gatepass.authenticator.wants_html
+    assert old is wants_html
 
 
 def test_set_user_grants_token_scopes_then_the_users_own_scopes() -> None:

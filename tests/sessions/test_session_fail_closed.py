@@ -40,7 +40,7 @@ async def test_redis_outage_answers_503_and_recovers_without_restarting_the_app(
             page = await client.get("/show", headers={"accept": "text/html"})
             assert page.status_code == 503
             assert page.headers["content-type"].startswith("text/html")
-            assert "store unavailable" in page.text
+            assert "Store unavailable" in page.text
             # A login cannot be recorded either: 503, not a half-logged-in 200.
             client.cookies.clear()
             assert (await client.post("/login", params={"user": "bob"})).status_code == 503

@@ -12,11 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
+from gatepass.authenticator import SESSION_TEXT
 from gatepass.sessions import SessionRecord
 from gatepass.sessions.session import USER_ID_KEY
 from gatepass.sessions.stores import redis as layout_store
 from gatepass.sessions.stores import redis_record as layout
-from gatepass.sessions.stores.redis import RedisSessionStore, decode_record, encode_record
+from gatepass.sessions.stores.redis import RecordLayout, RedisSessionStore
 from sessions.session_helpers import FakeClock
 
 HOUR = timedelta(hours=1)
@@ -60,15 +61,23 @@ def _logged_in(user_id: str = "u" * 22, agent: str = CHROME) -> SessionRecord:
     )
 
 
+# The layout the server uses: gatepass's own session text in the dictionary.
+GATEPASS = RecordLayout(SESSION_TEXT)
+encode_record = GATEPASS.encode
+decode_record = GATEPASS.decode
+
+
 def _deflated(text: bytes) -> bytes:
     """JSON text in this layout's wrapping, whether or not it is a record."""
-    deflate = layout._DEFLATE.copy()
-    return layout._FORMAT + deflate.compress(text) + deflate.flush()
+    deflate = GATEPASS._deflate.copy()
+    return GATEPASS._header + deflate.compress(text) + deflate.flush()
 
 
 @pytest.fixture
 async def redis_store(redis_url: str) -> AsyncIterator[RedisSessionStore]:
-    store = RedisSessionStore.from_url(redis_url, prefix=f"test:{uuid.uuid4().hex}:")
+    store = RedisSessionStore.from_url(
+        redis_url, prefix=f"test:{uuid.uuid4().hex}:", session_text=SESSION_TEXT
+    )
     yield store
     await store.clear()
     await store.close()
@@ -140,7 +149,8 @@ def test_every_record_survives_the_compact_encoding(
         b'[{}, null, 1, 2, 0, ""]',  # the earlier layout: plain JSON
         _logged_in().to_json(),  # the layout before that
         layout._FORMAT,
-        layout._FORMAT + b"\xff\x00garbage",
+        GATEPASS._header,
+        GATEPASS._header + b"\xff\x00garbage",
         encode_record(_logged_in())[:-3],  # cut short
         encode_record(_logged_in()).decode("latin-1"),  # text, not bytes
         _deflated(b"[]"),
@@ -155,6 +165,19 @@ def test_every_record_survives_the_compact_encoding(
 )
 def test_a_value_that_is_not_a_record_decodes_as_none(raw: bytes | str) -> None:
     assert decode_record(raw) is None
+
+
+def test_a_record_coded_with_other_session_text_is_no_record() -> None:
+    # Two processes given different text never misread each other's records.
+    other = RecordLayout(('"_app_cart":[',))
+    assert other.decode(encode_record(_logged_in())) is None
+    assert decode_record(other.encode(_logged_in())) is None
+    assert RecordLayout().decode(RecordLayout().encode(_logged_in())) == _logged_in()
+
+
+def test_session_text_too_long_for_the_dictionary_is_refused() -> None:
+    with pytest.raises(ValueError, match="session_text"):
+        RecordLayout(["x" * 2000])
 
 
 def test_a_value_inflating_past_the_bound_is_no_record() -> None:

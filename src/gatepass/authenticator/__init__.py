@@ -1,7 +1,11 @@
 """The Passport core: the Authenticator, its guards, hooks and request user."""
 
-from gatepass._http import wants_html
-from gatepass.authenticator.authenticate import AuthenticateHandler, AuthenticateOptions
+from gatepass._lazy import lazy_attributes
+from gatepass.authenticator.authenticate import (
+    AuthenticateHandler,
+    AuthenticateKeywords,
+    AuthenticateOptions,
+)
 from gatepass.authenticator.authenticator import (
     RETURN_TO_SESSION_KEY,
     USERS_SESSION_KEY,
@@ -9,6 +13,7 @@ from gatepass.authenticator.authenticator import (
 )
 from gatepass.authenticator.guards import WS_POLICY_VIOLATION, Guard
 from gatepass.authenticator.hooks import Hooks
+from gatepass.authenticator.keys import SESSION_TEXT
 from gatepass.authenticator.registry import Attempt
 from gatepass.authenticator.responses import Halt, error_response
 from gatepass.authenticator.user import AuthenticatedUser, Credentials
@@ -17,10 +22,12 @@ from gatepass.strategies.outcomes import PASS, Error, Fail, Outcome, Pass, Redir
 __all__ = [
     "PASS",
     "RETURN_TO_SESSION_KEY",
+    "SESSION_TEXT",
     "USERS_SESSION_KEY",
     "WS_POLICY_VIOLATION",
     "Attempt",
     "AuthenticateHandler",
+    "AuthenticateKeywords",
     "AuthenticateOptions",
     "AuthenticatedUser",
     "Authenticator",
@@ -35,5 +42,12 @@ __all__ = [
     "Redirect",
     "Success",
     "error_response",
-    "wants_html",
 ]
+
+# ``wants_html`` is an HTTP helper, not part of the Passport core; its public home is
+# gatepass.integrations.
+__getattr__ = lazy_attributes(
+    __name__,
+    {"wants_html": "gatepass._http"},
+    deprecated={"wants_html": "gatepass.integrations.wants_html"},
+)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypedDict
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
+from gatepass.authenticator.core import AuthenticatorCore
+from gatepass.authenticator.keys import RETURN_TO_SESSION_KEY
 from gatepass.authenticator.responses import Halt, error_response, failure_response
 from gatepass.errors import ConfigurationError
 from gatepass.security.redirects import safe_next
@@ -25,16 +27,31 @@ from gatepass.sessions.flash import flash
 from gatepass.strategies.base import maybe_await
 from gatepass.strategies.outcomes import Error, Redirect, Success
 
-if TYPE_CHECKING:
-    from gatepass.authenticator.authenticator import Authenticator
-
 Callback = Callable[[Request, Any, Mapping[str, Any]], Response | Awaitable[Response]]
 AuthenticateHandler = Callable[[Request], Awaitable[Any]]
 
 
+class AuthenticateKeywords(TypedDict, total=False):
+    """The keywords of :meth:`Authenticator.authenticate`; defaults in :class:`AuthenticateOptions`.
+
+    What each one does is said once, in the ``authenticate`` docstring.
+    """
+
+    success_redirect: str | None
+    failure_redirect: str | None
+    success_flash: bool | str
+    failure_flash: bool | str
+    success_return_to: bool
+    session: bool
+    assign_property: str | None
+    callback: Callback | None
+    scope: str
+    remember: bool
+
+
 @dataclass(frozen=True, slots=True)
 class AuthenticateOptions:
-    """Passport's ``authenticate`` options; see :meth:`Authenticator.authenticate`."""
+    """Passport's ``authenticate`` options, checked; see :meth:`Authenticator.authenticate`."""
 
     names: tuple[str, ...]
     success_redirect: str | None = None
@@ -62,7 +79,7 @@ class AuthenticateOptions:
             )
 
 
-async def respond(auth: Authenticator, request: Request, options: AuthenticateOptions) -> Any:
+async def respond(auth: AuthenticatorCore, request: Request, options: AuthenticateOptions) -> Any:
     """Run the strategies and return the response, or the user when none is due.
 
     Args:
@@ -92,7 +109,7 @@ async def respond(auth: Authenticator, request: Request, options: AuthenticateOp
 
 
 async def _failed(
-    auth: Authenticator,
+    auth: AuthenticatorCore,
     request: Request,
     options: AuthenticateOptions,
     named: tuple[tuple[str, Any], ...],
@@ -113,7 +130,7 @@ async def _failed(
 
 
 async def _succeeded(
-    auth: Authenticator,
+    auth: AuthenticatorCore,
     request: Request,
     options: AuthenticateOptions,
     outcome: Success,
@@ -147,7 +164,7 @@ async def _succeeded(
     target = options.success_redirect
     if options.success_return_to:
         session = request.scope.get("session") or {}
-        stored = session.pop("return_to", None)
+        stored = session.pop(RETURN_TO_SESSION_KEY, None)
         wanted = stored if isinstance(stored, str) else request.query_params.get("next")
         # Only same-site relative paths (OWASP ASVS 5.1.5).
         target = safe_next(wanted, default=target or "/")
@@ -156,7 +173,7 @@ async def _succeeded(
     return user
 
 
-def authenticate(auth: Authenticator, options: AuthenticateOptions) -> AuthenticateHandler:
+def authenticate(auth: AuthenticatorCore, options: AuthenticateOptions) -> AuthenticateHandler:
     """Build the endpoint-or-dependency function for ``options``.
 
     Args:
@@ -184,7 +201,7 @@ def authenticate(auth: Authenticator, options: AuthenticateOptions) -> Authentic
 
 
 async def authenticate_inline(
-    auth: Authenticator, request: HTTPConnection, options: AuthenticateOptions
+    auth: AuthenticatorCore, request: HTTPConnection, options: AuthenticateOptions
 ) -> Response:
     """Run ``options`` for one request and always return a response.
 

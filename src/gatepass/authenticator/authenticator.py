@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, overload
+from typing import Any, Unpack, overload
 
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from gatepass.authenticator.authenticate import (
     AuthenticateHandler,
+    AuthenticateKeywords,
     AuthenticateOptions,
-    Callback,
     authenticate_inline,
 )
 from gatepass.authenticator.authenticate import authenticate as build_handler
 from gatepass.authenticator.guards import Guard
+from gatepass.authenticator.keys import RETURN_TO_SESSION_KEY, USERS_SESSION_KEY
 from gatepass.authenticator.registry import StrategyRegistry
 from gatepass.authenticator.serialization import UserSerialization
 from gatepass.authenticator.user import AuthenticatedUser, cached_user, set_request_user
@@ -23,10 +24,7 @@ from gatepass.errors import ConfigurationError
 from gatepass.sessions.session import Session
 from gatepass.strategies.session import SessionStrategy
 
-USERS_SESSION_KEY = "_gatepass_users"
-"""Session key: ``{auth scope: serialized user}``, like Passport's ``session.passport``."""
-RETURN_TO_SESSION_KEY = "return_to"
-"""Session key: the page a guard sent the user away from."""
+__all__ = ["RETURN_TO_SESSION_KEY", "USERS_SESSION_KEY", "Authenticator"]
 
 
 def _session(connection: HTTPConnection) -> dict[str, Any]:
@@ -211,55 +209,16 @@ class Authenticator(StrategyRegistry, UserSerialization):
 
     @overload
     def authenticate(
-        self,
-        first: str,
-        /,
-        *names: str,
-        success_redirect: str | None = None,
-        failure_redirect: str | None = None,
-        success_flash: bool | str = False,
-        failure_flash: bool | str = False,
-        success_return_to: bool = False,
-        session: bool = True,
-        assign_property: str | None = None,
-        callback: Callback | None = None,
-        scope: str = "default",
-        remember: bool = False,
+        self, first: str, /, *names: str, **options: Unpack[AuthenticateKeywords]
     ) -> AuthenticateHandler: ...
 
     @overload
     def authenticate(
-        self,
-        first: HTTPConnection,
-        /,
-        *names: str,
-        success_redirect: str | None = None,
-        failure_redirect: str | None = None,
-        success_flash: bool | str = False,
-        failure_flash: bool | str = False,
-        success_return_to: bool = False,
-        session: bool = True,
-        assign_property: str | None = None,
-        callback: Callback | None = None,
-        scope: str = "default",
-        remember: bool = False,
+        self, first: HTTPConnection, /, *names: str, **options: Unpack[AuthenticateKeywords]
     ) -> Awaitable[Response]: ...
 
     def authenticate(
-        self,
-        first: str | HTTPConnection,
-        /,
-        *names: str,
-        success_redirect: str | None = None,
-        failure_redirect: str | None = None,
-        success_flash: bool | str = False,
-        failure_flash: bool | str = False,
-        success_return_to: bool = False,
-        session: bool = True,
-        assign_property: str | None = None,
-        callback: Callback | None = None,
-        scope: str = "default",
-        remember: bool = False,
+        self, first: str | HTTPConnection, /, *names: str, **options: Unpack[AuthenticateKeywords]
     ) -> AuthenticateHandler | Awaitable[Response]:
         """Authenticate with the named strategies, tried in order (``passport.authenticate``).
 
@@ -294,22 +253,10 @@ class Authenticator(StrategyRegistry, UserSerialization):
                 ``failure_redirect``.
         """
         strategy_names = names if isinstance(first, HTTPConnection) else (first, *names)
-        options = AuthenticateOptions(
-            names=strategy_names,
-            success_redirect=success_redirect,
-            failure_redirect=failure_redirect,
-            success_flash=success_flash,
-            failure_flash=failure_flash,
-            success_return_to=success_return_to,
-            session=session,
-            assign_property=assign_property,
-            callback=callback,
-            scope=scope,
-            remember=remember,
-        )
+        checked = AuthenticateOptions(names=strategy_names, **options)
         if isinstance(first, HTTPConnection):
-            return authenticate_inline(self, first, options)
-        return build_handler(self, options)
+            return authenticate_inline(self, first, checked)
+        return build_handler(self, checked)
 
     def require_user(
         self,

@@ -6,24 +6,23 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import WebSocketException
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
-from gatepass._http import wants_html
-from gatepass.authenticator.responses import Halt, challenge_header, error_response
+from gatepass._http import challenge_header, error_response, json_error, wants_html
+from gatepass.authenticator.core import AuthenticatorCore
+from gatepass.authenticator.keys import RETURN_TO_SESSION_KEY
+from gatepass.authenticator.responses import Halt
 from gatepass.authenticator.user import credentials_for
 from gatepass.errors import ConfigurationError
 from gatepass.security.redirects import safe_next
 from gatepass.strategies.outcomes import Error, Fail, Pass, Redirect, Success
-
-if TYPE_CHECKING:
-    from gatepass.authenticator.authenticator import Authenticator
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,7 +59,7 @@ class Guard:
 
     def __init__(
         self,
-        auth: Authenticator,
+        auth: AuthenticatorCore,
         strategies: Sequence[str] = (),
         *,
         scope: str = "default",
@@ -158,7 +157,6 @@ class Guard:
         if not missing:
             return user, None
         message = "You do not have permission to do this."
-        body = {"error": "forbidden", "message": message}
         headers = {}
         if credentials.claims:
             # A bearer token lacking scope: RFC 6750 §3.1 "insufficient_scope" names
@@ -168,7 +166,7 @@ class Guard:
                 f'Bearer realm="{realm}", error="insufficient_scope", '
                 f'scope="{" ".join(self.scopes)}"'
             )
-        return None, _Denied(JSONResponse(body, 403, headers), message)
+        return None, _Denied(json_error(403, "forbidden", message, headers), message)
 
     def _realm_of(self, name: str | None) -> str:
         try:
@@ -189,15 +187,15 @@ class Guard:
             target = safe_next(here, default="/")
             session = connection.scope.get("session")
             if session is not None:
-                session["return_to"] = target
+                session[RETURN_TO_SESSION_KEY] = target
             joiner = "&" if "?" in self.login_url else "?"
             location = f"{self.login_url}{joiner}{urlencode({'next': target})}"
             return _Denied(RedirectResponse(location, 303), message)
         if not any(challenges):
             # RFC 9110 §11.6.1: a 401 carries at least one challenge.
             challenges = [f'Session realm="{self.auth.realm}"']
-        body = {"error": "unauthenticated", "message": message}
-        return _Denied(JSONResponse(body, 401, challenge_header(challenges)), message)
+        response = json_error(401, "unauthenticated", message, challenge_header(challenges))
+        return _Denied(response, message)
 
     def protect(self, endpoint: F) -> F:
         """Decorate a Starlette endpoint taking ``request`` or ``websocket``.

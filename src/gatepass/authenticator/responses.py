@@ -1,35 +1,27 @@
-"""Outcomes into HTTP, in one place: failure bodies, challenges, errors, halts.
+"""Outcomes into HTTP: the failure answer, halts; errors through the one renderer.
 
-``wants_html`` is the one HTML-or-JSON choice gatepass makes everywhere (sessions and
-CSRF answer with it too); it lives in ``gatepass._http`` and is re-exported here.
+Every error response gatepass writes (here, in sessions, CSRF and the server) comes
+from :mod:`gatepass._http`; ``error_response`` and ``challenge_header`` are that
+renderer's, kept here under their public names.
 """
 
 from __future__ import annotations
 
-import html
-import logging
 from collections.abc import Sequence
 
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
-from gatepass._http import wants_html
-from gatepass.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    GatepassError,
-    RateLimitedError,
-)
+from gatepass._http import INTERNAL_ERROR, challenge_header, error_response, json_error
 from gatepass.strategies.outcomes import MISSING_CREDENTIALS, Fail
 
-logger = logging.getLogger("gatepass.authenticator")
-
-INTERNAL_ERROR = {"error": "internal_error", "message": "An internal error occurred."}
-_HTML_ERROR = (
-    "<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>"
-    "<h1>{title}</h1><p>{message}</p></html>"
-)
+__all__ = [
+    "INTERNAL_ERROR",
+    "Halt",
+    "challenge_header",
+    "error_response",
+    "failure_response",
+]
 
 
 class Halt(HTTPException):
@@ -48,25 +40,10 @@ class Halt(HTTPException):
         headers = {
             key: value
             for key, value in response.headers.items()
-            if key.lower() in {"location", "www-authenticate", "retry-after"}
+            if key.lower() in {"location", "www-authenticate", "retry-after", "cache-control"}
         }
         super().__init__(response.status_code, message or None, headers or None)
         self.response = response
-
-
-def challenge_header(challenges: Sequence[str]) -> dict[str, str]:
-    """Build the ``WWW-Authenticate`` header listing every challenge.
-
-    One header field may carry several comma-separated challenges (RFC 9110 §11.6.1).
-
-    Args:
-        challenges: the strategies' challenges, in order.
-
-    Returns:
-        The header dict, empty when there is no challenge.
-    """
-    unique = list(dict.fromkeys(c for c in challenges if c))
-    return {"WWW-Authenticate": ", ".join(unique)} if unique else {}
 
 
 def failure_response(failures: Sequence[Fail]) -> JSONResponse:
@@ -86,43 +63,6 @@ def failure_response(failures: Sequence[Fail]) -> JSONResponse:
         only = failures[0]
         status = 400 if only.code == MISSING_CREDENTIALS else only.status
         message = only.message or "Invalid credentials."
-        return JSONResponse({"error": only.code, "message": message}, status, headers)
+        return json_error(status, only.code, message, headers)
     message = next((f.message for f in failures if f.message), "Authentication is required.")
-    body = {"error": "unauthenticated", "message": message}
-    return JSONResponse(body, 401, headers)
-
-
-def error_response(connection: HTTPConnection, exc: BaseException) -> Response:
-    """Answer for an exception raised while authenticating.
-
-    A :class:`~gatepass.errors.GatepassError` keeps its status and ``to_dict()`` body.
-    A ``ConfigurationError`` (its message is for the developer) and any other exception
-    are logged with their traceback and answered with a generic 500: the client never
-    sees exception text or a stack trace (OWASP ASVS 7.4.1).
-
-    Args:
-        connection: the request.
-        exc: the exception.
-
-    Returns:
-        A JSON response, or an HTML page for a browser.
-    """
-    if isinstance(exc, GatepassError) and not isinstance(exc, ConfigurationError):
-        status, body = exc.status_code, exc.to_dict()
-        headers: dict[str, str] = {}
-        if isinstance(exc, AuthenticationError):
-            headers.update(challenge_header(exc.challenges))
-        if isinstance(exc, RateLimitedError):
-            headers["Retry-After"] = str(exc.retry_after)
-        if status >= 500:
-            logger.error("gatepass error %s: %s", exc.code, exc.message, exc_info=exc)
-    else:
-        logger.error("Error while authenticating: %s: %s", type(exc).__name__, exc, exc_info=exc)
-        status, body, headers = 500, dict(INTERNAL_ERROR), {}
-    if wants_html(connection):
-        page = _HTML_ERROR.format(
-            title=html.escape(body["error"].replace("_", " ").capitalize()),
-            message=html.escape(body["message"]),
-        )
-        return HTMLResponse(page, status, headers)
-    return JSONResponse(body, status, headers)
+    return json_error(401, "unauthenticated", message, headers)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from gatepass._lazy import lazy_attributes
 from gatepass.security.csrf import (
     CSRF_SESSION_KEY,
     CSRFMiddleware,
@@ -40,18 +40,18 @@ __all__ = [
     "verify_csrf_token",
 ]
 
-_RATELIMIT = {
-    "LoginThrottle",
-    "RateLimiter",
-    "account_key",
-    "address_key",
-    "memory_storage",
-    "redis_storage",
-}
-
-
-def __getattr__(name: str) -> Any:
-    # Rate limits need the ``limits`` package (the ``ratelimit`` extra): import on first use.
-    if name in _RATELIMIT:
-        return getattr(importlib.import_module("gatepass.security.ratelimit"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# Rate limits need the ``limits`` package (the ``ratelimit`` extra): import on first use.
+__getattr__ = lazy_attributes(
+    __name__,
+    dict.fromkeys(
+        (
+            "LoginThrottle",
+            "RateLimiter",
+            "account_key",
+            "address_key",
+            "memory_storage",
+            "redis_storage",
+        ),
+        "gatepass.security.ratelimit",
+    ),
+)

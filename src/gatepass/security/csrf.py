@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import html
 import secrets
 from collections.abc import Iterable, MutableMapping
 from typing import Any
@@ -26,15 +25,12 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gatepass._http import wants_html
+from gatepass._http import SESSION_COOKIE_SCOPE_KEY, error_response
 from gatepass.errors import CSRFError
 
 CSRF_SESSION_KEY = "_gatepass_csrf"
-SESSION_COOKIE_SCOPE_KEY = "gatepass.session_cookie"
-"""Scope key where the session middleware names the cookie it reads for this request."""
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # RFC 9110 §9.2.1
 # Content types a cross-site page can send without a CORS preflight (Fetch standard,
 # "CORS-safelisted request-header"): only these need checking when no cookie is sent.
@@ -43,6 +39,8 @@ SIMPLE_CONTENT_TYPES = frozenset(
 )
 FORM_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 SECRET_BYTES = 32
+REFUSED_TITLE = "Request refused"
+"""The heading of the page a browser gets for a refused request."""
 
 
 def _session(connection: HTTPConnection) -> MutableMapping[str, Any]:
@@ -241,18 +239,7 @@ class CSRFMiddleware:
     async def _reject(
         self, scope: Scope, receive: Receive, send: Send, message: str | None
     ) -> None:
-        error = CSRFError(message)
-        headers = {"cache-control": "no-store"}
-        if wants_html(HTTPConnection(scope)):
-            page = (
-                "<!doctype html><meta charset=utf-8><title>Request refused</title>"
-                f"<h1>Request refused</h1><p>{html.escape(error.message)}</p>"
-            )
-            response: HTMLResponse | JSONResponse = HTMLResponse(
-                page, status_code=error.status_code, headers=headers
-            )
-        else:
-            response = JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)
+        response = error_response(HTTPConnection(scope), CSRFError(message), title=REFUSED_TITLE)
         await response(scope, receive, send)
 
 

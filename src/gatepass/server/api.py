@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.responses import JSONResponse, Response
 
+from gatepass._http import NO_STORE  # RFC 6749 §5.1
 from gatepass.errors import (
     AuthenticationError,
     InvalidCredentialsError,
@@ -33,7 +34,6 @@ from gatepass.users import User
 router = APIRouter()
 # Documents the Bearer scheme in the OpenAPI schema; the guard does the checking.
 bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/token.")
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
 JWKS_CACHE = f"public, max-age={int(JWKS_MAX_AGE.total_seconds())}"
 BAD_CREDENTIALS = "Incorrect email or password."
 

@@ -76,6 +76,7 @@ class Backends:
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
 
+            from gatepass.authenticator import SESSION_TEXT
             from gatepass.sessions import CachedRedisSessionStore, RedisSessionStore
             from gatepass.tokens.stores import RedisRefreshStore, RedisRevocationStore
 
@@ -91,7 +92,9 @@ class Backends:
             )
             client: Redis = Redis(connection_pool=pool, retry=Retry(NoBackoff(), 1))
             prefix = settings.redis_prefix
-            shared = RedisSessionStore(client, prefix=f"{prefix}session:")
+            shared = RedisSessionStore(
+                client, prefix=f"{prefix}session:", session_text=SESSION_TEXT
+            )
             sessions: SessionStore = shared
             closers: list[object] = []
             if settings.session_cache:

@@ -4,7 +4,8 @@ Gatepass errors keep their code and status; FastAPI's validation errors become 4
 (unreadable JSON) or 422 (missing or wrong fields) in the same shape instead of the
 default ``detail`` list; HTTP errors (404, 405) get a code; anything unexpected is
 logged with its traceback and answered with a generic 500 (OWASP ASVS 7.4.1: no stack
-trace or exception text reaches a client).
+trace or exception text reaches a client). Every answer comes from the one renderer in
+:mod:`gatepass._http`; API paths ask it for JSON whatever ``Accept`` says.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from gatepass.authenticator import error_response
-from gatepass.authenticator.responses import INTERNAL_ERROR, Halt
+from gatepass._http import error_response, json_error
+from gatepass.authenticator.responses import Halt
 from gatepass.errors import GatepassError
 from gatepass.integrations import install_error_handlers
 
@@ -63,23 +64,38 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where}: {text}" if where else text
 
 
+_INVALID_JSON = "The request body is not valid JSON."
+
+
 async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(error.get("type") == "json_invalid" for error in errors):
-        body = {"error": "invalid_json", "message": "The request body is not valid JSON."}
-        return JSONResponse(body, 400)
+        return json_error(400, "invalid_json", _INVALID_JSON)
     message = "; ".join(_describe(error) for error in errors[:5]) or "The request is not valid."
-    return JSONResponse({"error": "invalid_request", "message": message}, 422)
+    return json_error(422, "invalid_request", message)
+
+
+def _unreadable_json(request: Request, exc: HTTPException) -> bool:
+    # FastAPI answers a JSON body that json.loads refuses other than by syntax with a
+    # bare 400, the cause chained: nesting too deep (RecursionError), bytes that are not
+    # UTF-8 (UnicodeDecodeError), an integer past the digit limit (ValueError;
+    # CVE-2020-10735). To the client all three are unreadable JSON.
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    is_json = kind in {"", "application/json"} or kind.endswith("+json")
+    cause = exc.__cause__
+    return exc.status_code == 400 and is_json and isinstance(cause, ValueError | RecursionError)
 
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if _unreadable_json(request, exc):
+        return json_error(400, "invalid_json", _INVALID_JSON)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else "The request cannot be served."
     if exc.status_code == 404:
         message = "Nothing is here."
-    return JSONResponse({"error": code, "message": message}, exc.status_code, exc.headers)
+    return json_error(exc.status_code, code, message, exc.headers)
 
 
 # Paths whose clients are programs: always JSON, whatever ``Accept`` says.
@@ -88,14 +104,8 @@ API_PREFIXES = ("/auth/", "/api/", "/.well-known/", "/healthz")
 
 async def _error(request: Request, exc: Exception) -> Response:
     # The library's answer (logged when 5xx; generic text for anything unexpected),
-    # forced to JSON on API paths even for a client that prefers HTML.
-    response = error_response(request, exc)
-    if not request.url.path.startswith(API_PREFIXES) or isinstance(response, JSONResponse):
-        return response
-    known = isinstance(exc, GatepassError) and response.status_code < 500
-    body = exc.to_dict() if isinstance(exc, GatepassError) and known else INTERNAL_ERROR
-    headers = {k: v for k, v in response.headers.items() if k in _KEPT_HEADERS}
-    return JSONResponse(body, response.status_code, headers)
+    # JSON on API paths even for a client that prefers HTML.
+    return error_response(request, exc, json_only=request.url.path.startswith(API_PREFIXES))
 
 
 _KEPT_HEADERS = frozenset({"www-authenticate", "retry-after"})
@@ -111,8 +121,7 @@ async def _halt(request: Request, exc: Exception) -> Response:
     api = request.url.path.startswith(API_PREFIXES)
     if api and response.status_code == 401 and 'error="invalid_token"' in challenge:
         headers = {k: v for k, v in response.headers.items() if k in _KEPT_HEADERS}
-        body = {"error": "invalid_token", "message": _REFUSED_MESSAGE}
-        return JSONResponse(body, 401, headers)
+        return json_error(401, "invalid_token", _REFUSED_MESSAGE, headers)
     return response
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from gatepass.authenticator import RETURN_TO_SESSION_KEY
 from gatepass.errors import (
     InvalidEmailError,
     RateLimitedError,
@@ -91,7 +92,7 @@ async def login(request: Request, next: str | None = None) -> Response:
         flash(request, "error", "Incorrect email or password.")
         return see_other(retry)
     await state.throttle.succeeded(account=email, address=address)
-    session_return = request.session.get("return_to")
+    session_return = request.session.get(RETURN_TO_SESSION_KEY)
     target = safe_next(next, default=safe_next(session_return, default=DEFAULT_LANDING))
     await state.auth.login(request, user, keep=(), remember=form.get("remember") == "1")
     state.security.event("login.success", channel="form", user_id=user.id, address=address)

@@ -14,8 +14,8 @@ from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gatepass.authenticator import wants_html
 from gatepass.errors import CSRFError
+from gatepass.integrations import wants_html
 from gatepass.security.csrf import CSRFMiddleware
 
 _PASSED = "gatepass.csrf_passed"

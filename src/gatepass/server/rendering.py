@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import Scope
 
+from gatepass._http import NO_STORE
 from gatepass.security.csrf import csrf_token
 from gatepass.server.state import ServerState, state_of
 from gatepass.sessions import get_flashed_messages
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Response:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from gatepass._lazy import lazy_attributes
 from gatepass.sessions.cookies import CookiePolicy
 from gatepass.sessions.flash import FlashMessage, flash, get_flashed_messages
 from gatepass.sessions.manage import (
@@ -45,15 +45,11 @@ __all__ = [
     "list_sessions",
 ]
 
+# The drivers are optional extras: each store is imported on first use.
 _LAZY = {
     "CachedRedisSessionStore": "gatepass.sessions.stores.redis_cache",
     "SQLiteSessionStore": "gatepass.sessions.stores.sqlite",
     "RedisSessionStore": "gatepass.sessions.stores.redis",
 }
 
-
-def __getattr__(name: str) -> Any:
-    # The SQLite and Redis drivers are optional extras: import them on first use.
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -19,10 +19,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gatepass._http import normalize_origin, same_origin
+from gatepass._http import SESSION_COOKIE_SCOPE_KEY, error_response, normalize_origin, same_origin
 from gatepass.errors import ConfigurationError, DurationError, StoreUnavailableError
-from gatepass.security.csrf import SESSION_COOKIE_SCOPE_KEY
-from gatepass.sessions._responses import error_response
 from gatepass.sessions.cookies import CookiePolicy, SameSite
 from gatepass.sessions.session import Session
 from gatepass.sessions.signing import CookieSigner, new_session_id
@@ -197,7 +195,7 @@ class SessionMiddleware:
                     cookie = await self._commit(scope, loaded, secure)
                 except StoreUnavailableError as error:
                     refused = True
-                    await error_response(scope, error)(scope, receive, send)
+                    await error_response(HTTPConnection(scope), error)(scope, receive, send)
                     return
                 if cookie is not None:
                     message.setdefault("headers", [])  # optional in ASGI's response.start
@@ -216,7 +214,7 @@ class SessionMiddleware:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1013, "reason": error.code})
             return
-        await error_response(scope, error)(scope, receive, send)
+        await error_response(HTTPConnection(scope), error)(scope, receive, send)
 
     async def _load(self, scope: Scope, name: str) -> _Loaded:
         header = _cookie_header(scope)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from gatepass._lazy import lazy_attributes
 from gatepass.users.emails import normalize_email
 from gatepass.users.identities import (
     Identity,
@@ -41,6 +41,7 @@ __all__ = [
     "normalize_email",
 ]
 
+# SQLAlchemy and Alembic come with the ``sql`` extra: import them on first use.
 _LAZY = {
     "SQLIdentityStore": "gatepass.users.identities_sql",
     "SQLUserStore": "gatepass.users.sql",
@@ -48,9 +49,4 @@ _LAZY = {
     "migrate": "gatepass.users.schema",
 }
 
-
-def __getattr__(name: str) -> Any:
-    # SQLAlchemy and Alembic come with the ``sql`` extra: import them on first use.
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -7,9 +7,9 @@ drivers (``gatepass[sql]``, ``gatepass[redis]``) are only needed by apps that us
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from gatepass._lazy import lazy_attributes
 from gatepass.sessions.stores.base import SessionInfo, SessionRecord, SessionStore
 from gatepass.sessions.stores.memory import MemorySessionStore
 
@@ -28,14 +28,11 @@ __all__ = [
     "SessionStore",
 ]
 
+# The drivers are optional extras: each store is imported on first use.
 _LAZY = {
     "CachedRedisSessionStore": "gatepass.sessions.stores.redis_cache",
     "SQLiteSessionStore": "gatepass.sessions.stores.sqlite",
     "RedisSessionStore": "gatepass.sessions.stores.redis",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

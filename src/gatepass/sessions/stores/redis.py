@@ -18,10 +18,10 @@ and expires entries, object header, table slots): a key per user for the index t
 ~210 B a session, a bucket shared by ~30 users (a listpack sorted set while under
 ``zset-max-listpack-entries``, 128 by default) ~60 B. Per-field TTLs (``HEXPIRE``) need
 Redis 7.4, hence expiry as the score. The record is its JSON array deflated (RFC 1951)
-with a preset dictionary (zlib's ``zdict``) of the keys gatepass writes into sessions and
-the User-Agents of current browsers: a login's record (its user id three times, a
-111-character User-Agent) takes ~65 bytes instead of 233, and ``load`` needs no second
-lookup.
+with a preset dictionary (zlib's ``zdict``) of the User-Agents of current browsers and
+the text the app's layers write into sessions (``session_text``): a login's record
+(its user id three times, a 111-character User-Agent) takes ~70 bytes instead of 233,
+and ``load`` needs no second lookup.
 
 A value not in this format (an earlier layout's, damaged, foreign) loads as no session:
 an earlier layout's session is in no bucket, and a session that "log out everywhere"
@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -52,9 +52,9 @@ from gatepass.sessions.stores.base import (
     system_clock,
     ttl_seconds,
 )
-from gatepass.sessions.stores.redis_record import decode_record, encode_record
+from gatepass.sessions.stores.redis_record import RecordLayout, decode_record, encode_record
 
-__all__ = ["RedisSessionStore", "decode_record", "encode_record"]
+__all__ = ["RecordLayout", "RedisSessionStore", "decode_record", "encode_record"]
 
 logger = logging.getLogger("gatepass.stores")
 
@@ -94,9 +94,13 @@ class RedisSessionStore:
             live: a session indexed in another bucket is missed by
             :meth:`delete_user_sessions`.
         clock: the time the index scores expiry by (Redis expires records on its own).
+        session_text: what the app's layers write into sessions, for the records'
+            compression dictionary (:class:`RecordLayout`); gatepass's own is
+            ``gatepass.authenticator.SESSION_TEXT``. Every process sharing the prefix
+            must give the same: a record written with other text loads as no session.
 
     Raises:
-        ValueError: ``index_buckets`` is below 1.
+        ValueError: ``index_buckets`` is below 1, or ``session_text`` is too long.
     """
 
     def __init__(
@@ -106,9 +110,11 @@ class RedisSessionStore:
         prefix: str = "gatepass:session:",
         index_buckets: int = _INDEX_BUCKETS,
         clock: Clock = system_clock,
+        session_text: Iterable[str] = (),
     ) -> None:
         if index_buckets < 1:
             raise ValueError("index_buckets must be 1 or more")
+        self.layout = RecordLayout(session_text)
         self.client = client
         self.prefix = prefix
         self.record_prefix = f"{prefix}s:"
@@ -124,6 +130,7 @@ class RedisSessionStore:
         prefix: str = "gatepass:session:",
         timeout: float = 2.0,
         index_buckets: int = _INDEX_BUCKETS,
+        session_text: Iterable[str] = (),
     ) -> RedisSessionStore:
         """Connect to Redis by URL with short timeouts, so an outage answers 503 quickly.
 
@@ -132,6 +139,7 @@ class RedisSessionStore:
             prefix: key prefix.
             timeout: connect and command timeout in seconds.
             index_buckets: see the class.
+            session_text: see the class.
 
         Returns:
             The store (the connection opens on first use).
@@ -144,7 +152,7 @@ class RedisSessionStore:
             # no backoff so a real outage is reported at once.
             retry=Retry(NoBackoff(), 1),
         )
-        return cls(client, prefix=prefix, index_buckets=index_buckets)
+        return cls(client, prefix=prefix, index_buckets=index_buckets, session_text=session_text)
 
     def _key(self, session_id: str) -> str:
         return self.record_prefix + session_id
@@ -179,7 +187,7 @@ class RedisSessionStore:
             raw = await self.client.get(self.record_prefix + session_id)
         except (RedisError, OSError) as error:
             raise _unavailable(error) from error
-        return None if raw is None else decode_record(raw)
+        return None if raw is None else self.layout.decode(raw)
 
     async def save(
         self, session_id: str, record: SessionRecord, *, ttl: timedelta, must_exist: bool = False
@@ -203,7 +211,7 @@ class RedisSessionStore:
         seconds = ttl_seconds(ttl)
         millis = int(seconds * 1000) or 1
         async with _translated(), self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self._key(session_id), encode_record(record), px=millis, xx=must_exist)
+            pipe.set(self._key(session_id), self.layout.encode(record), px=millis, xx=must_exist)
             if record.user_id is not None:
                 index = self.index_key(record.user_id)
                 now = self._clock().timestamp()
@@ -228,7 +236,7 @@ class RedisSessionStore:
             # GETDEL: the record goes at once; its owner, read from it, names the bucket
             # entry to drop, so logouts do not pile entries up in a shared bucket.
             raw = await self.client.getdel(self._key(session_id))
-            record = None if raw is None else decode_record(raw)
+            record = None if raw is None else self.layout.decode(raw)
             if record is not None and record.user_id is not None:
                 await self.client.zrem(self.index_key(record.user_id), session_id)
 
@@ -246,7 +254,7 @@ class RedisSessionStore:
         owned: list[tuple[str, SessionRecord]] = []
         gone: list[str] = []
         for session_id, raw in zip(ids, raws, strict=True):
-            record = None if raw is None else decode_record(raw)
+            record = None if raw is None else self.layout.decode(raw)
             if record is None:
                 gone.append(session_id)
             elif record.user_id == user_id:

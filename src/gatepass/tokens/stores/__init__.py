@@ -6,9 +6,9 @@ Memory stores import nothing extra; the SQLite and Redis stores load on first us
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from gatepass._lazy import lazy_attributes
 from gatepass.tokens.stores.base import (
     Clock,
     RefreshRecord,
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from gatepass.tokens.stores.redis import RedisRefreshStore, RedisRevocationStore
     from gatepass.tokens.stores.sqlite import SQLiteRefreshStore, SQLiteRevocationStore
 
+# The drivers are optional extras: each store is imported on first use.
 _LAZY = {
     "RedisRefreshStore": "gatepass.tokens.stores.redis",
     "RedisRevocationStore": "gatepass.tokens.stores.redis",
@@ -45,8 +46,4 @@ __all__ = [
     "SpendStatus",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
