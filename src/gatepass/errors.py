@@ -18,6 +18,7 @@ exceptions are translated into these at the one module that calls the library.
     │   ├── BadSignatureError            401 bad_signature
     │   ├── RevokedTokenError            401 token_revoked
     │   ├── WrongTokenTypeError          401 wrong_token_type
+    │   ├── OneTimeTokenError            400 invalid_token       (mailed links and codes)
     │   └── ClaimError                   401 invalid_claim
     │       ├── ExpiredTokenError        401 token_expired       (expired_at)
     │       ├── ImmatureTokenError       401 token_not_yet_valid (not_before)
@@ -39,7 +40,6 @@ exceptions are translated into these at the one module that calls the library.
     ├── ProviderError                    502 provider_error
     │   └── ProviderUnavailableError     503 provider_unavailable
     ├── InvalidEmailError                422 invalid_email
-    ├── OneTimeTokenError                400 invalid_token
     └── PasswordPolicyError              422 weak_password       (reasons)
 """
 
@@ -338,9 +338,12 @@ class PasswordPolicyError(GatepassError):
         self.reasons = tuple(reasons)
 
 
-class OneTimeTokenError(GatepassError):
-    """A mailed link or code is unknown, spent, expired, or no longer matches the account."""
+class OneTimeTokenError(TokenError):
+    """A mailed link or code is unknown, spent, expired, or no longer matches the account.
 
-    code = "invalid_token"
+    The client sent a bad value in a request body, not bad credentials: 400, with the
+    parent's code ``invalid_token`` (the server contract).
+    """
+
     status_code = 400
     default_message = "This link or code is invalid or has expired. Ask for a new one."
