@@ -312,7 +312,8 @@ async def test_migration_0003_marks_provider_made_accounts_verified(
         )
     async with SQLUserStore(sqlite_url) as users:
         password_user, social_user = await users.find_by_id("p"), await users.find_by_id("s")
-    assert password_user is not None and social_user is not None
+    assert password_user is not None
+    assert social_user is not None
     assert (password_user.email_verified, social_user.email_verified) == (False, True)
 
 

@@ -158,7 +158,8 @@ async def test_rows_of_the_first_email_form_are_found_without_merging_mailboxes(
         )
     async with SQLUserStore(sqlite_url) as store:
         found = await store.find_by_email("JÖRG@example.com")
-        assert found is not None and found.id == "j"
+        assert found is not None
+        assert found.id == "j"
         # "ß" never reaches the row of "ss" (CWE-178), whoever wrote it.
         assert await store.find_by_email("Straße@example.com") is None
         assert await store.find_by_email("STRASSE@example.com") is not None

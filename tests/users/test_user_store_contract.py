@@ -51,7 +51,7 @@ async def test_find_by_email_folds_ascii_case_and_composes_unicode(store: UserSt
         ("ss@example.com", "\u00df@example.com"),  # "ß" is not "ss" (CWE-178)
         ("kelvin@example.com", "\u212aelvin@example.com"),  # Kelvin sign is refused
         ("finn@example.com", "\ufb01nn@example.com"),  # "ﬁ" ligature is refused
-        ("ann@example.com", "\u0430nn@example.com"),  # Cyrillic "а": its own account
+        ("ann@example.com", "\u0430nn@example.com"),  # Cyrillic a: its own account
     ],
 )
 async def test_find_by_email_keeps_different_mailboxes_apart(

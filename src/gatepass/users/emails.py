@@ -13,7 +13,7 @@ Two spellings share an account only where they provably reach the same mailbox
 - combining sequences are composed (NFC), so a decomposed ``u + U+0308`` is ``ü``.
 
 Nothing else is folded: ``ß`` stays apart from ``ss``, ``Ü`` from ``ü``, a Cyrillic
-``а`` from a Latin ``a``. Compatibility characters (the Kelvin sign U+212A,
+``U+0430`` from a Latin ``a``. Compatibility characters (the Kelvin sign U+212A,
 full-width letters, ligatures such as ``ﬁ``) are refused in the local part: NFKC
 would turn them into other, ordinary letters, so such an address could sign in as
 someone else's, and no mail provider hands them out.
@@ -58,9 +58,8 @@ def normalize_email(email: str) -> str:
     if not at or not local or not domain:
         raise InvalidEmailError()
     normal = f"{_local_key(local)}@{_domain_key(domain)}"
-    if (
-        len(normal) > MAX_EMAIL_LENGTH
-        or any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in normal)
+    if len(normal) > MAX_EMAIL_LENGTH or any(
+        ch.isspace() or unicodedata.category(ch).startswith("C") for ch in normal
     ):
         raise InvalidEmailError()
     return normal
@@ -95,7 +94,7 @@ def legacy_email_key(email: str) -> str | None:
 
 def _local_key(local: str) -> str:
     # A character that NFKC changes on its own is a compatibility form of another
-    # character: refused, not folded (Kelvin sign -> "K", full-width "Ａ" -> "A").
+    # character: refused, not folded (Kelvin sign -> "K", full-width A U+FF21 -> "A").
     if not all(unicodedata.is_normalized("NFKC", ch) for ch in local):
         raise InvalidEmailError()
     composed = unicodedata.normalize("NFC", local)
