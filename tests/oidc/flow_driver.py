@@ -91,9 +91,12 @@ class Browser:
             The first non-redirect response, or the URL of ``stop_at``.
         """
         for _ in range(_MAX_HOPS):
-            if not response.is_redirect:
+            # A Refresh header moves a browser on as a redirect does (HTML "refresh").
+            refresh: str = response.headers.get("refresh", "").partition("url=")[2]
+            if not response.is_redirect and not refresh:
                 return response
-            url = urljoin(str(response.url), response.headers["location"])
+            target: str = refresh or response.headers["location"]
+            url = urljoin(str(response.url), target)
             if url.startswith(self.app_origin) and urlsplit(url).path == stop_at:
                 return url
             response = await self.get(url)

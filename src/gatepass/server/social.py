@@ -28,8 +28,9 @@ from gatepass.errors import (
 )
 from gatepass.server.logging import SecurityLog
 from gatepass.server.settings import Settings
+from gatepass.server.social_providers import strategies_from
 from gatepass.sessions import SessionStore, flash
-from gatepass.strategies import OIDCStrategy, ProviderProfile, Strategy, providers
+from gatepass.strategies import ProviderProfile
 from gatepass.strategies.outcomes import Fail
 from gatepass.tokens.service import TokenService
 from gatepass.users import SQLUserStore, User
@@ -38,10 +39,6 @@ from gatepass.users.identities_sql import SQLIdentityStore
 
 CHANNEL = "social"
 Unlinked = Literal["unlinked", "not_linked", "last_way_in"]
-SocialVerify = Callable[[Request, ProviderProfile], Awaitable[Any]]
-StrategyFactory = Callable[[httpx.AsyncClient], Strategy]
-# (name, button title, preset, client id, client secret, extra preset arguments)
-_Preset = tuple[str, str, Callable[..., Strategy], str | None, Any, dict[str, Any]]
 # The provider a signed-in user asked to link with the dashboard's POST form.
 LINKING_SESSION_KEY = "_gatepass_linking"
 # Failures whose message gatepass wrote for end users; any other (a provider's error
@@ -125,7 +122,7 @@ class SocialLogin:
         """
         social = cls(providers={}, identities=SQLIdentityStore(users), _security=security)
         ending = _ending(sessions, tokens) if sessions and tokens else None
-        strategies = _strategies(settings, social._verify_for(settings, auth, users, ending))
+        strategies = strategies_from(settings, social._verify_for(settings, auth, users, ending))
         if strategies:
             social.http = httpx.AsyncClient(follow_redirects=False)
             for title, build in strategies:
@@ -203,7 +200,7 @@ class SocialLogin:
         auth: Authenticator,
         users: SQLUserStore,
         ending: Callable[[User], Awaitable[int]] | None,
-    ) -> SocialVerify:
+    ) -> Callable[[Request, ProviderProfile], Awaitable[Any]]:
         identities = self.identities
         security = self._security
 
@@ -358,59 +355,3 @@ def _ending(sessions: SessionStore, tokens: TokenService) -> Callable[[User], Aw
 
 def _address(request: HTTPConnection) -> str:
     return request.client.host if request.client else "unknown"
-
-
-def _strategies(settings: Settings, verify: SocialVerify) -> list[tuple[str, StrategyFactory]]:
-    """``(title, build(http) -> strategy)`` for each enabled provider, in button order."""
-
-    def secret(value: Any) -> str:
-        return str(value.get_secret_value()) if value is not None else ""
-
-    found: list[tuple[str, StrategyFactory]] = []
-    common: dict[str, Any] = {"verify": verify, "pass_request": True}
-    presets: tuple[_Preset, ...] = (
-        ("github", "GitHub", providers.github, settings.github_client_id,
-         settings.github_client_secret, {}),
-        ("google", "Google", providers.google, settings.google_client_id,
-         settings.google_client_secret, {}),
-        ("microsoft", "Microsoft", providers.microsoft, settings.microsoft_client_id,
-         settings.microsoft_client_secret, {"tenant": settings.microsoft_tenant or ""}),
-    )  # fmt: skip
-    for name, title, preset, client_id, client_secret, extra in presets:
-        if not client_id:
-            continue
-
-        def build(
-            http: httpx.AsyncClient,
-            preset: Callable[..., Strategy] = preset,
-            name: str = name,
-            client_id: str = client_id,
-            client_secret: Any = client_secret,
-            extra: dict[str, Any] = extra,
-        ) -> Strategy:
-            return preset(
-                client_id=client_id,
-                client_secret=secret(client_secret),
-                callback_url=settings.callback_url(name),
-                client=http,
-                **extra,
-                **common,
-            )
-
-        found.append((title, build))
-    if settings.oidc_issuer and settings.oidc_client_id:
-        issuer, oidc_id = settings.oidc_issuer, settings.oidc_client_id
-
-        def oidc(http: httpx.AsyncClient) -> Strategy:
-            return OIDCStrategy(
-                issuer,
-                oidc_id,
-                secret(settings.oidc_client_secret),
-                settings.callback_url("oidc"),
-                name="oidc",
-                client=http,
-                **common,
-            )
-
-        found.append((settings.oidc_name, oidc))
-    return found

@@ -69,10 +69,19 @@ async def provider(request: Request, provider: str) -> Response:
 @router.post("/auth/{provider}/link", responses=responses(404))
 async def link(request: Request, provider: str, user: PageUser) -> Response:
     """Link a provider account to the signed-in account (dashboard form, CSRF token)."""
-    if not _configured(request, provider):
+    social = state_of(request).social
+    if social is None or not _configured(request, provider):
         return JSONResponse(_UNKNOWN, 404)
     request.session[LINKING_SESSION_KEY] = provider
-    return await _through(request, provider)
+    answer = await _through(request, provider)
+    location = answer.headers.get("location")
+    if location is None or location.startswith("/"):
+        return answer  # the provider cannot be reached: back with a flash
+    # The CSP's form-action 'self' forbids a form POST to redirect to another origin;
+    # a page that moves on by itself (Refresh) is a navigation of its own.
+    page = render(request, "social_continue.html", title=social.title(provider), location=location)
+    page.headers["Refresh"] = f"0; url={location}"
+    return page
 
 
 @router.get("/auth/{provider}/callback", responses=responses(404))
