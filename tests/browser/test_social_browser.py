@@ -23,7 +23,7 @@ from oidc.oidc_peer import CLIENT_ID, CLIENT_SECRET, start_provider
 from server.server_helpers import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
@@ -134,3 +134,32 @@ def test_a_signed_in_user_links_the_provider_with_the_dashboard_button(
     assert page.get_by_text("tess@example.com").first.is_visible()  # still this account
     screenshot(page, "social-linked")
     assert axe_violations(page) == []
+
+
+def test_a_provider_sign_in_ends_the_hold_of_whoever_registered_the_email_first(
+    social_server: str, page: Page, browser: Browser
+) -> None:
+    # The attacker registers the owner's address with a password, in a browser of theirs.
+    attacker = browser.new_context().new_page()
+    attacker.goto(f"{social_server}/register")
+    attacker.fill("#email", "uma@example.com")
+    attacker.fill("#password", "correct horse battery staple")
+    attacker.click("button[type=submit]")
+    attacker.wait_for_url(f"{social_server}/dashboard")
+
+    # The owner signs in with the provider, which asserts the address as verified.
+    _provider_sign_in(page, social_server, "uma")
+    assert page.get_by_text("its password was removed and every other session ended").is_visible()
+    assert page.get_by_text("uma@example.com").first.is_visible()
+    screenshot(page, "social-takeover")
+    assert axe_violations(page) == []
+
+    # The attacker's session is gone, and so is the password.
+    attacker.goto(f"{social_server}/dashboard")
+    attacker.wait_for_url(re.compile(r"/login"))
+    attacker.fill("#email", "uma@example.com")
+    attacker.fill("#password", "correct horse battery staple")
+    attacker.click("button[type=submit]")
+    attacker.wait_for_url(re.compile(r"/login"))
+    assert attacker.get_by_text("Incorrect email or password.").is_visible()
+    attacker.context.close()
