@@ -1,15 +1,18 @@
 """Social login in real headless Chromium: the button, the provider's pages, the dashboard.
 
 Browser, server (uvicorn) and OpenID provider (``tests/oidc/provider.mjs``) all run on
-127.0.0.1; the provider's client is registered with the server's callback URL.
+127.0.0.1; the provider's client is registered with the server's callback URL. Each
+page of ours is checked with axe-core (WCAG 2 A/AA rules), run through the DevTools
+protocol so the pages keep their strict CSP.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pydantic import SecretStr
@@ -20,11 +23,27 @@ from oidc.oidc_peer import CLIENT_ID, CLIENT_SECRET, start_provider
 from server.server_helpers import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
 TITLE = "Test Provider"
+AXE = Path(__file__).resolve().parents[1] / "oidc" / "node_modules" / "axe-core" / "axe.min.js"
+_AXE_RUN = """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}))
+    .violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target)}))"""
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """The WCAG 2 A/AA violations axe-core finds on the page (``[]`` when none)."""
+    if not AXE.is_file():
+        reason = "axe-core is not installed; run bash tests/oidc/install.sh"
+        if os.environ.get("GATEPASS_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    # evaluate() runs in the page through DevTools, not as a <script> the CSP would block.
+    page.evaluate(AXE.read_text())
+    found: list[dict[str, Any]] = page.evaluate(_AXE_RUN)
+    return found
 
 
 @pytest.fixture
@@ -70,11 +89,13 @@ def test_sign_in_with_the_provider_lands_on_the_dashboard(social_server: str, pa
     button = page.get_by_role("link", name=f"Sign in with {TITLE}")
     assert button.is_visible()
     screenshot(page, "social-login")
+    assert axe_violations(page) == []
     _provider_sign_in(page, social_server, "rosa")
     assert page.get_by_role("heading", name="Welcome, Test rosa").is_visible()
     assert page.get_by_text("rosa@example.com").first.is_visible()
     assert page.get_by_role("heading", name="Linked sign-ins").is_visible()
     screenshot(page, "social-dashboard")
+    assert axe_violations(page) == []
 
     # A second visit reuses the account: same id after logging out and back in.
     account = page.locator("dd code").inner_text()
@@ -83,3 +104,62 @@ def test_sign_in_with_the_provider_lands_on_the_dashboard(social_server: str, pa
     page.click(f"text=Sign in with {TITLE}")
     page.wait_for_url(re.compile(r"/dashboard$"))
     assert page.locator("dd code").inner_text() == account
+
+
+def test_a_signed_in_user_links_the_provider_with_the_dashboard_button(
+    social_server: str, page: Page
+) -> None:
+    page.goto(f"{social_server}/register")
+    page.fill("#email", "tess@example.com")
+    page.fill("#password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{social_server}/dashboard")
+    # A plain link to the provider while signed in starts nothing (RFC 9700 §4.7).
+    page.goto(f"{social_server}/auth/oidc")
+    page.wait_for_url(f"{social_server}/dashboard")
+    assert page.get_by_text("use its button on your dashboard").is_visible()
+    assert page.get_by_text("No sign-in provider is linked to this account.").is_visible()
+
+    page.get_by_role("button", name=f"Link {TITLE}").click()
+    page.wait_for_selector("input[name=login]")
+    page.fill("input[name=login]", "tess-alt")
+    page.fill("input[name=password]", "anything")
+    page.click("button[type=submit]")
+    page.wait_for_selector("input[name=prompt][value=consent]", state="attached")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{social_server}/dashboard")
+    flash = f"Your {TITLE} account tess-alt@example.com is now linked to this account."
+    assert page.get_by_text(flash).is_visible()
+    assert page.get_by_role("cell", name=TITLE, exact=True).is_visible()
+    assert page.get_by_text("tess@example.com").first.is_visible()  # still this account
+    screenshot(page, "social-linked")
+    assert axe_violations(page) == []
+
+
+def test_a_provider_sign_in_ends_the_hold_of_whoever_registered_the_email_first(
+    social_server: str, page: Page, browser: Browser
+) -> None:
+    # The attacker registers the owner's address with a password, in a browser of theirs.
+    attacker = browser.new_context().new_page()
+    attacker.goto(f"{social_server}/register")
+    attacker.fill("#email", "uma@example.com")
+    attacker.fill("#password", "correct horse battery staple")
+    attacker.click("button[type=submit]")
+    attacker.wait_for_url(f"{social_server}/dashboard")
+
+    # The owner signs in with the provider, which asserts the address as verified.
+    _provider_sign_in(page, social_server, "uma")
+    assert page.get_by_text("its password was removed and every other session ended").is_visible()
+    assert page.get_by_text("uma@example.com").first.is_visible()
+    screenshot(page, "social-takeover")
+    assert axe_violations(page) == []
+
+    # The attacker's session is gone, and so is the password.
+    attacker.goto(f"{social_server}/dashboard")
+    attacker.wait_for_url(re.compile(r"/login"))
+    attacker.fill("#email", "uma@example.com")
+    attacker.fill("#password", "correct horse battery staple")
+    attacker.click("button[type=submit]")
+    attacker.wait_for_url(re.compile(r"/login"))
+    assert attacker.get_by_text("Incorrect email or password.").is_visible()
+    attacker.context.close()

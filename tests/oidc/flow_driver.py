@@ -91,9 +91,12 @@ class Browser:
             The first non-redirect response, or the URL of ``stop_at``.
         """
         for _ in range(_MAX_HOPS):
-            if not response.is_redirect:
+            # A Refresh header moves a browser on as a redirect does (HTML "refresh").
+            refresh: str = response.headers.get("refresh", "").partition("url=")[2]
+            if not response.is_redirect and not refresh:
                 return response
-            url = urljoin(str(response.url), response.headers["location"])
+            target: str = refresh or response.headers["location"]
+            url = urljoin(str(response.url), target)
             if url.startswith(self.app_origin) and urlsplit(url).path == stop_at:
                 return url
             response = await self.get(url)
@@ -127,20 +130,26 @@ def page(result: httpx.Response | str) -> httpx.Response:
 
 
 async def provider_login(
-    browser: Browser, start: str, *, login: str = "alice", stop_at: str | None = None
+    browser: Browser,
+    start: str | httpx.Response,
+    *,
+    login: str = "alice",
+    stop_at: str | None = None,
 ) -> httpx.Response | str:
     """Start at ``start`` on the app, sign in at the provider and consent.
 
     Args:
         browser: the browser.
-        start: the app path that redirects to the provider.
+        start: the app path that redirects to the provider, or the app's answer that
+            does (a posted "Link" form).
         login: the account name (``unverified-...`` for an unverified email).
         stop_at: a callback path not to visit (its URL is returned).
 
     Returns:
         Where the flow ended (the app's page), or the callback URL.
     """
-    login_page = page(await browser.follow(await browser.get(start)))
+    first = await browser.get(start) if isinstance(start, str) else start
+    login_page = page(await browser.follow(first))
     assert 'name="login"' in login_page.text, login_page.text[:300]
     consent_page = page(await browser.submit(login_page, {"login": login, "password": "anything"}))
     assert 'value="consent"' in consent_page.text, consent_page.text[:300]

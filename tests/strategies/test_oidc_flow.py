@@ -306,7 +306,9 @@ async def test_unverified_email_of_an_existing_account_is_refused_with_the_link_
 
 async def test_verified_email_links_the_existing_account(build: Build) -> None:
     world = build()
-    owner = await world.users.create(email="hal@example.com", password_hash="h")
+    owner = await world.users.create(
+        email="hal@example.com", password_hash="h", email_verified=True
+    )
     page(await provider_login(world.browser, "/auth/oidc", login="hal"))
     assert (await dashboard(world))["id"] == owner.id
     assert [i.subject for i in await world.identities.list_for_user(owner.id)] == ["hal"]

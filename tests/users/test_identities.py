@@ -145,15 +145,64 @@ async def test_a_linked_identity_gives_its_user_whatever_the_email_says_now(
     assert len(await users.list_users()) == 1
 
 
-async def test_a_verified_email_links_the_existing_account_and_keeps_its_password(
+async def test_a_new_person_signed_in_by_a_verified_email_has_a_verified_email(
     stores: Stores,
 ) -> None:
     users, identities = stores
-    owner = await users.create(email="Ann@Example.com", password_hash="argon2-hash")
+    assert (await link_or_create(users, identities, profile())).email_verified
+    unproved = await link_or_create(
+        users, identities, profile("sub-2", email="bo@example.com", verified=False),
+        allow_unverified_signup=True,
+    )  # fmt: skip
+    assert not unproved.email_verified
+
+
+async def test_a_verified_email_links_the_verified_account_and_keeps_its_password(
+    stores: Stores,
+) -> None:
+    users, identities = stores
+    created = await users.create(email="Ann@Example.com", password_hash="argon2-hash")
+    owner = await users.verify_email(created.id)
     user = await link_or_create(users, identities, profile(email="ANN@example.COM"))
     assert user == owner
     assert user.password_hash == "argon2-hash"
-    assert [i.subject for i in await identities.list_for_user(owner.id)] == ["sub-1"]
+    assert [i.subject for i in await identities.list_for_user(created.id)] == ["sub-1"]
+
+
+async def test_an_unverified_account_is_not_merged_without_ending_its_sessions(
+    stores: Stores,
+) -> None:
+    users, identities = stores
+    squatter = await users.create(email="ann@example.com", password_hash="attacker-hash")
+    with pytest.raises(AccountLinkRequiredError, match="never confirmed") as caught:
+        await link_or_create(users, identities, profile())
+    assert caught.value.status_code == 409
+    assert await identities.find("github", "sub-1") is None
+    assert await users.find_by_id(squatter.id) == squatter
+
+
+async def test_a_verified_sign_in_takes_over_an_unverified_account(stores: Stores) -> None:
+    users, identities = stores
+    # Pre-hijacking (Sudhodanan & Paverd 2022): someone registered the owner's address
+    # with a password and linked a provider account of their own ("trojan identifier").
+    squatter = await users.create(email="ann@example.com", password_hash="attacker-hash")
+    await identities.link(squatter.id, "google", "attacker")
+    ended: list[User] = []
+
+    async def end_sessions(user: User) -> None:
+        ended.append(user)
+
+    user = await link_or_create(users, identities, profile(), end_sessions=end_sessions)
+    assert user.id == squatter.id
+    assert (user.password_hash, user.email_verified) == (None, True)
+    assert ended == [user]
+    assert [(i.provider, i.subject) for i in await identities.list_for_user(user.id)] == [
+        ("github", "sub-1")
+    ]
+    assert await users.find_by_id(user.id) == user
+    # The next sign-in is an ordinary one: nothing more is taken over or ended.
+    assert await link_or_create(users, identities, profile(), end_sessions=end_sessions) == user
+    assert len(ended) == 1
 
 
 async def test_an_unverified_email_of_an_existing_account_does_not_link(
@@ -192,7 +241,7 @@ async def test_invite_only_refuses_new_people_but_links_existing_ones(stores: St
     with pytest.raises(InvalidCredentialsError, match="cannot be created"):
         await link_or_create(users, identities, profile(), create_users=False)
     assert await users.list_users() == []
-    owner = await users.create(email="ann@example.com", password_hash="h")
+    owner = await users.create(email="ann@example.com", password_hash="h", email_verified=True)
     assert await link_or_create(users, identities, profile(), create_users=False) == owner
 
 
@@ -235,9 +284,37 @@ async def test_migration_0002_creates_the_identity_table_on_the_user_chain(
         versions = db.execute("SELECT version_num FROM gatepass_users_version").fetchall()
         columns = [row[1] for row in db.execute("PRAGMA table_info(gatepass_user_identities)")]
         rows = db.execute("SELECT provider, subject FROM gatepass_user_identities").fetchall()
-    assert versions == [("0002_create_user_identities",)]
+    assert versions == [("0003_add_email_verified",)]
     assert columns == ["provider", "subject", "user_id", "email", "created_at"]
     assert rows == [("github", "42")]
+
+
+async def test_migration_0003_marks_provider_made_accounts_verified(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from gatepass.users import async_database_url, migrate
+
+    engine = create_async_engine(async_database_url(sqlite_url))
+    try:
+        await migrate(engine, revision="0002_create_user_identities")
+    finally:
+        await engine.dispose()
+    with sqlite3.connect(tmp_path / "users.db") as db:
+        db.executemany(
+            "INSERT INTO gatepass_users VALUES (?, ?, ?, 1, '2026-01-01 00:00:00', NULL)",
+            [("p", "pw@example.com", "hash"), ("s", "social@example.com", None)],
+        )
+        db.execute(
+            "INSERT INTO gatepass_user_identities VALUES "
+            "('github', '42', 's', NULL, '2026-01-01 00:00:00')"
+        )
+    async with SQLUserStore(sqlite_url) as users:
+        password_user, social_user = await users.find_by_id("p"), await users.find_by_id("s")
+    assert password_user is not None
+    assert social_user is not None
+    assert (password_user.email_verified, social_user.email_verified) == (False, True)
 
 
 async def test_memory_store_takes_the_clock_for_created_at() -> None:

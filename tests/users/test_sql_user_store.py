@@ -67,7 +67,7 @@ async def test_second_start_on_the_same_sqlite_file_is_a_no_op(
         versions = db.execute("SELECT version_num FROM gatepass_users_version").fetchall()
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert VERSION_TABLE == "gatepass_users_version"
-    assert versions == [("0002_create_user_identities",)]
+    assert versions == [("0003_add_email_verified",)]
     assert {"gatepass_users", VERSION_TABLE, "ux_gatepass_users_email"} <= tables
 
 
@@ -142,3 +142,24 @@ async def test_postgres_outage_fails_closed_and_recovers_by_itself(
             proxy.restore()
             assert await store.find_by_id(user.id) == user
             assert await store.find_by_email("during@example.com") is None
+
+
+async def test_rows_of_the_first_email_form_are_found_without_merging_mailboxes(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    async with SQLUserStore(sqlite_url):
+        pass
+    # Rows the first normal form (NFKC + casefold) wrote: "JÖRG@" and "Straße@" as typed.
+    with sqlite3.connect(tmp_path / "users.db") as db:
+        db.executemany(
+            "INSERT INTO gatepass_users (id, email, password_hash, is_active, created_at) "
+            "VALUES (?, ?, 'h', 1, '2026-01-01 00:00:00')",
+            [("j", "jörg@example.com"), ("s", "strasse@example.com")],
+        )
+    async with SQLUserStore(sqlite_url) as store:
+        found = await store.find_by_email("JÖRG@example.com")
+        assert found is not None
+        assert found.id == "j"
+        # "ß" never reaches the row of "ss" (CWE-178), whoever wrote it.
+        assert await store.find_by_email("Straße@example.com") is None
+        assert await store.find_by_email("STRASSE@example.com") is not None

@@ -1,4 +1,4 @@
-"""Email normal form: NFKC, stripped, the whole address case-folded."""
+"""Email normal form: only what provably reaches one mailbox is folded (CWE-176/178)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from gatepass.errors import InvalidEmailError
 from gatepass.users import normalize_email
-from gatepass.users.emails import local_part
+from gatepass.users.emails import legacy_email_key, local_part
 
 
 @pytest.mark.parametrize(
@@ -17,12 +17,14 @@ from gatepass.users.emails import local_part
     [
         ("Ann@Example.com", "ann@example.com"),
         ("  ann@example.com\n", "ann@example.com"),
-        ("Ünïcode@EXAMPLE.com", "ünïcode@example.com"),
-        ("U\u0308ni\u0308code@example.com", "ünïcode@example.com"),  # decomposed -> composed
-        ("\uff21nn@example.com", "ann@example.com"),  # full-width capital A
-        ("\ufb01nn@example.com", "finn@example.com"),  # "ﬁ" ligature
+        ("Ünïcode@EXAMPLE.com", "Ünïcode@example.com"),  # ASCII case only
+        ("u\u0308ni\u0308code@example.com", "ünïcode@example.com"),  # decomposed -> NFC
         ("STRASSE@example.com", "strasse@example.com"),
-        ("Straße@example.com", "strasse@example.com"),  # casefold, not lower()
+        ("Straße@example.com", "straße@example.com"),  # "ß" is not "ss"
+        ("\u0430nn@example.com", "\u0430nn@example.com"),  # Cyrillic a stays itself
+        ("ann@BÜCHER.de", "ann@bücher.de"),  # IDNA2008 / UTS #46 mapping
+        ("ann@xn--bcher-kva.de", "ann@bücher.de"),  # the A-label is the same domain
+        ("ann@straße.de", "ann@straße.de"),  # IDNA2008: not strasse.de
         ("first.last+tag@sub.example.co.uk", "first.last+tag@sub.example.co.uk"),
     ],
 )
@@ -43,6 +45,10 @@ def test_normalize_email(given: str, expected: str) -> None:
         "an n@example.com",
         "ann@exa\u0000mple.com",
         "ann\u200b@example.com",  # zero-width space hides a different address
+        "\u212aelvin@example.com",  # Kelvin sign: NFKC would make it "K"
+        "\uff21nn@example.com",  # full-width capital A
+        "\ufb01nn@example.com",  # "ﬁ" ligature
+        "ann@xn--zz.example",  # an A-label IDNA refuses
         "a" * 250 + "@example.com",
     ],
 )
@@ -51,6 +57,21 @@ def test_normalize_email_refuses_text_that_is_no_address(bad: str) -> None:
         normalize_email(bad)
     assert caught.value.status_code == 422
     assert caught.value.to_dict()["error"] == "invalid_email"
+
+
+@pytest.mark.parametrize(
+    ("typed", "legacy"),
+    [
+        ("JÖRG@example.com", "jörg@example.com"),  # stored case-folded by the first form
+        ("Straße@example.com", None),  # its first-form key "strasse@" is ASCII: never used
+        ("\u212aelvin@example.com", None),
+        ("ann@example.com", None),
+    ],
+)
+def test_legacy_key_finds_only_non_ascii_rows_of_the_first_form(
+    typed: str, legacy: str | None
+) -> None:
+    assert legacy_email_key(typed) == legacy
 
 
 def test_local_part_is_text_before_the_last_at() -> None:

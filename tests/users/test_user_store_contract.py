@@ -34,19 +34,62 @@ async def test_ids_are_random_and_not_sequential(store: UserStore) -> None:
     assert all(len(user_id) >= 22 and not user_id.isdigit() for user_id in ids)
 
 
-async def test_find_by_email_normalizes_case_and_unicode(store: UserStore) -> None:
+async def test_find_by_email_folds_ascii_case_and_composes_unicode(store: UserStore) -> None:
     user = await store.create(email="Ünïcode@Example.com", password_hash="h")
-    assert user.email == "ünïcode@example.com"
-    assert await store.find_by_email("ÜNÏCODE@EXAMPLE.COM") == user
-    # Decomposed "U + combining diaeresis" is the same address after NFKC.
+    assert user.email == "Ünïcode@example.com"
+    assert await store.find_by_email("ÜNïCODE@EXAMPLE.COM") == user
+    # Decomposed "U + combining diaeresis" is the same text once composed (NFC).
     assert await store.find_by_email("U\u0308n\u0131\u0308code@example.com") is None
     assert await store.find_by_email("U\u0308ni\u0308code@example.com") == user
+    # Non-ASCII case is not folded: another mailbox as far as anyone can prove.
+    assert await store.find_by_email("ünïcode@example.com") is None
 
 
-async def test_find_by_email_folds_compatibility_forms(store: UserStore) -> None:
-    user = await store.create(email="finn@example.com", password_hash="h")
-    assert await store.find_by_email("\ufb01nn@example.com") == user  # "ﬁ" ligature
-    assert await store.find_by_email("\uff26INN@example.com") == user  # full-width capital F
+@pytest.mark.parametrize(
+    ("stored", "other"),
+    [
+        ("ss@example.com", "\u00df@example.com"),  # "ß" is not "ss" (CWE-178)
+        ("kelvin@example.com", "\u212aelvin@example.com"),  # Kelvin sign is refused
+        ("finn@example.com", "\ufb01nn@example.com"),  # "ﬁ" ligature is refused
+        ("ann@example.com", "\u0430nn@example.com"),  # Cyrillic a: its own account
+    ],
+)
+async def test_find_by_email_keeps_different_mailboxes_apart(
+    store: UserStore, stored: str, other: str
+) -> None:
+    await store.create(email=stored, password_hash="h")
+    assert await store.find_by_email(other) is None
+
+
+async def test_verify_email_marks_it_once(store: UserStore) -> None:
+    user = await store.create(email="v@example.com", password_hash="h")
+    assert user.email_verified is False
+    verified = await store.verify_email(user.id)
+    assert verified is not None
+    assert (verified.email_verified, verified.password_hash) == (True, "h")
+    assert await store.find_by_id(user.id) == verified
+    assert await store.verify_email(user.id) is None
+    assert await store.verify_email("no-such-id") is None
+
+
+async def test_verify_email_can_remove_the_password_in_the_same_step(store: UserStore) -> None:
+    user = await store.create(email="v@example.com", password_hash="h")
+    taken = await store.verify_email(user.id, remove_password=True)
+    assert taken is not None
+    assert (taken.email_verified, taken.password_hash) == (True, None)
+    assert await store.find_by_id(user.id) == taken
+
+
+async def test_concurrent_verify_email_lets_one_win(store: UserStore) -> None:
+    user = await store.create(email="v@example.com", password_hash="h")
+    results = await asyncio.gather(*(store.verify_email(user.id) for _ in range(4)))
+    assert sum(result is not None for result in results) == 1
+
+
+async def test_create_can_store_a_verified_email(store: UserStore) -> None:
+    user = await store.create(email="p@example.com", password_hash=None, email_verified=True)
+    assert user.email_verified is True
+    assert await store.find_by_id(user.id) == user
 
 
 async def test_find_unknown_returns_none(store: UserStore) -> None:

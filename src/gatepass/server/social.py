@@ -3,13 +3,15 @@
 A provider is enabled when its client id is set (``GATEPASS_GITHUB_CLIENT_ID``,
 ``GATEPASS_GOOGLE_...``, ``GATEPASS_MICROSOFT_...``, ``GATEPASS_OIDC_...``). Each is
 registered on the Authenticator under its name with ``pass_request=True``, so the
-verify callback sees who is signed in: a signed-in user links the provider account to
-theirs ("link from the dashboard"); anyone else goes through ``link_or_create``.
-All strategies share one ``httpx.AsyncClient``, closed at shutdown.
+verify callback sees who is signed in: a signed-in user who pressed "Link" on the
+dashboard links the provider account to theirs; anyone else goes through
+``link_or_create``. All strategies share one ``httpx.AsyncClient``, closed at shutdown.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,21 +20,47 @@ import httpx
 from starlette.requests import HTTPConnection, Request
 
 from gatepass.authenticator import Authenticator
-from gatepass.errors import AccountLinkRequiredError, IdentityLinkedError
+from gatepass.errors import (
+    AccountLinkRequiredError,
+    IdentityLinkedError,
+    InvalidCredentialsError,
+    PermissionDeniedError,
+)
 from gatepass.server.logging import SecurityLog
 from gatepass.server.settings import Settings
-from gatepass.strategies import OIDCStrategy, ProviderProfile, Strategy, providers
+from gatepass.server.social_providers import strategies_from
+from gatepass.sessions import SessionStore, flash
+from gatepass.strategies import ProviderProfile
 from gatepass.strategies.outcomes import Fail
+from gatepass.tokens.service import TokenService
 from gatepass.users import SQLUserStore, User
 from gatepass.users.identities import Identity, link_or_create
 from gatepass.users.identities_sql import SQLIdentityStore
 
 CHANNEL = "social"
 Unlinked = Literal["unlinked", "not_linked", "last_way_in"]
-SocialVerify = Callable[[Request, ProviderProfile], Awaitable[Any]]
-StrategyFactory = Callable[[httpx.AsyncClient], Strategy]
-# (name, button title, preset, client id, client secret, extra preset arguments)
-_Preset = tuple[str, str, Callable[..., Strategy], str | None, Any, dict[str, Any]]
+# The provider a signed-in user asked to link with the dashboard's POST form.
+LINKING_SESSION_KEY = "_gatepass_linking"
+# Failures whose message gatepass wrote for end users; any other (a provider's error
+# text, an issuer URL, a client id, an exception name) is logged and replaced by a
+# plain message (CWE-209).
+_SHOWN = frozenset(
+    {
+        "access_denied",
+        "provider_refused",
+        "invalid_state",
+        "account_link_required",
+        "identity_linked",
+        "invalid_credentials",
+        "invalid_email",
+        "forbidden",
+    }
+)
+_PLAIN = {
+    "provider_unavailable": "The sign-in provider cannot be reached right now. Try again later.",
+    "provider_error": "The sign-in provider did not complete the sign-in. Try again later.",
+}
+_NOT_VERIFIED = "The sign-in could not be verified. Please start again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +99,8 @@ class SocialLogin:
         auth: Authenticator,
         users: SQLUserStore,
         security: SecurityLog,
+        sessions: SessionStore | None = None,
+        tokens: TokenService | None = None,
     ) -> SocialLogin:
         """Register a strategy for each provider the settings enable.
 
@@ -79,6 +109,10 @@ class SocialLogin:
             auth: the Authenticator to register the strategies on.
             users: the user store (the identity table lives in the same database).
             security: where sign-in and link events go.
+            sessions: the session store; with ``tokens``, lets a provider sign-in take
+                over an account whose email was never verified (every session and
+                refresh family of it ends). Without both, such a sign-in is refused.
+            tokens: the token service (refresh families, revocation).
 
         Returns:
             The social login wiring (no provider enabled: an empty one).
@@ -87,7 +121,8 @@ class SocialLogin:
             ConfigurationError: a provider setting is not usable.
         """
         social = cls(providers={}, identities=SQLIdentityStore(users), _security=security)
-        strategies = _strategies(settings, social._verify_for(settings, auth, users))
+        ending = _ending(sessions, tokens) if sessions and tokens else None
+        strategies = strategies_from(settings, social._verify_for(settings, auth, users, ending))
         if strategies:
             social.http = httpx.AsyncClient(follow_redirects=False)
             for title, build in strategies:
@@ -160,18 +195,36 @@ class SocialLogin:
         return await self.identities.list_for_user(user.id)
 
     def _verify_for(
-        self, settings: Settings, auth: Authenticator, users: SQLUserStore
-    ) -> SocialVerify:
+        self,
+        settings: Settings,
+        auth: Authenticator,
+        users: SQLUserStore,
+        ending: Callable[[User], Awaitable[int]] | None,
+    ) -> Callable[[Request, ProviderProfile], Awaitable[Any]]:
         identities = self.identities
         security = self._security
 
         async def verify(request: Request, profile: ProviderProfile) -> Any:
             title = self.title(profile.provider)
             current: User | None = await auth.user(request)
+            linking = request.session.pop(LINKING_SESSION_KEY, None)
             if current is not None:
-                # Signed in: link to this account. The callback's ``state`` is bound
-                # to this session, so nobody can push their provider account into
-                # someone else's session (RFC 9700 §4.7.1).
+                # Signed in: link to this account, but only when its owner pressed
+                # "Link" (a POST with the CSRF token). A plain link to /auth/{provider}
+                # would attach whatever provider account the browser holds, an
+                # attacker's after a login CSRF at the provider (RFC 9700 §4.7).
+                if linking != profile.provider:
+                    security.event(
+                        "identity.link_refused",
+                        user_id=current.id,
+                        provider=profile.provider,
+                        reason="not_started_here",
+                    )
+                    raise PermissionDeniedError(
+                        f"Nothing was linked: link {title} with its button on your dashboard."
+                    )
+                # The callback's ``state`` is bound to this session, so nobody can push
+                # their provider account into someone else's session (RFC 9700 §4.7.1).
                 try:
                     await identities.link(
                         current.id, profile.provider, profile.subject, email=profile.email
@@ -182,7 +235,10 @@ class SocialLogin:
                     )
                     raise
                 security.event("identity.linked", user_id=current.id, provider=profile.provider)
-                return current, {"message": f"{title} is now linked to your account."}
+                account = profile.email or profile.subject
+                return current, {
+                    "message": f"Your {title} account {account} is now linked to this account."
+                }
             known = await identities.find(profile.provider, profile.subject)
             # Only a first sign-in asks who has the email, to log what it did.
             owner = (
@@ -190,17 +246,47 @@ class SocialLogin:
                 if known is None and profile.email
                 else None
             )
+            taken_over: list[int] = []
+
+            async def end_sessions(user: User) -> None:
+                if ending is not None:
+                    taken_over.append(await ending(user))
+
             try:
                 user = await link_or_create(
-                    users, identities, profile, create_users=settings.effective_social_signup
+                    users,
+                    identities,
+                    profile,
+                    create_users=settings.effective_social_signup,
+                    end_sessions=end_sessions if ending else None,
                 )
-            except AccountLinkRequiredError:
+            except (AccountLinkRequiredError, InvalidCredentialsError):
+                if known is not None or profile.email_verified:
+                    raise
                 # The provider did not verify the email: linking would hand the account
                 # to whoever controls that provider account ("nOAuth", OWASP ASVS 2.5).
+                # One answer whether or not an account has the address, so the
+                # callback tells nobody who has an account (ASVS 5.0 6.3.8, CWE-204).
                 raise AccountLinkRequiredError(
-                    "An account with this email already exists. Sign in with your password, "
-                    f"then link {title} from your dashboard."
+                    f"{title} did not confirm this email address, so it cannot sign you in "
+                    f"here. Sign in with your password, then link {title} from your dashboard."
                 ) from None
+            if taken_over:
+                # Pre-hijacking closed (Sudhodanan & Paverd 2022; ASVS 5.0 6.3.4, 6.8.1).
+                security.event(
+                    "account.taken_over",
+                    user_id=user.id,
+                    provider=profile.provider,
+                    sessions_ended=taken_over[0],
+                )
+                security.event(
+                    "identity.linked", user_id=user.id, provider=profile.provider, by="takeover"
+                )
+                return user, {
+                    "message": f"Signed in with {title}. This account's email address had "
+                    "never been confirmed, so its password was removed and every other "
+                    f"session ended: you sign in with {title} now."
+                }
             if known is None:
                 if owner is None:
                     security.event(
@@ -227,6 +313,7 @@ class SocialLogin:
             )
 
     def _refused(self, *, request: HTTPConnection, failures: Mapping[str, Fail]) -> None:
+        """Log a failed provider sign-in with its details; flash a plain message."""
         for name, failure in failures.items():
             if name in self.providers:
                 self._security.event(
@@ -234,66 +321,37 @@ class SocialLogin:
                     channel=CHANNEL,
                     provider=name,
                     reason=failure.code,
+                    detail=failure.message,
                     address=_address(request),
                 )
+                flash(request, "error", plain_message(failure))
+
+
+def plain_message(failure: Fail) -> str:
+    """What an end user is told about a failed provider sign-in.
+
+    Args:
+        failure: the strategy's outcome.
+
+    Returns:
+        Its message when gatepass wrote it for end users; otherwise a plain text
+        without the provider's details (logged instead).
+    """
+    if failure.code in _SHOWN and failure.message:
+        return failure.message
+    return _PLAIN.get(failure.code, _NOT_VERIFIED)
+
+
+def _ending(sessions: SessionStore, tokens: TokenService) -> Callable[[User], Awaitable[int]]:
+    async def end_everything(user: User) -> int:
+        ended = await sessions.delete_user_sessions(user.id)
+        # Up to the end of this second: a pair the other party got in the same second
+        # must die too (the cut-off spares tokens issued at or after it).
+        await tokens.logout_everywhere(user.id, before=math.floor(time.time()) + 1)
+        return ended
+
+    return end_everything
 
 
 def _address(request: HTTPConnection) -> str:
     return request.client.host if request.client else "unknown"
-
-
-def _strategies(settings: Settings, verify: SocialVerify) -> list[tuple[str, StrategyFactory]]:
-    """``(title, build(http) -> strategy)`` for each enabled provider, in button order."""
-
-    def secret(value: Any) -> str:
-        return str(value.get_secret_value()) if value is not None else ""
-
-    found: list[tuple[str, StrategyFactory]] = []
-    common: dict[str, Any] = {"verify": verify, "pass_request": True}
-    presets: tuple[_Preset, ...] = (
-        ("github", "GitHub", providers.github, settings.github_client_id,
-         settings.github_client_secret, {}),
-        ("google", "Google", providers.google, settings.google_client_id,
-         settings.google_client_secret, {}),
-        ("microsoft", "Microsoft", providers.microsoft, settings.microsoft_client_id,
-         settings.microsoft_client_secret, {"tenant": settings.microsoft_tenant or ""}),
-    )  # fmt: skip
-    for name, title, preset, client_id, client_secret, extra in presets:
-        if not client_id:
-            continue
-
-        def build(
-            http: httpx.AsyncClient,
-            preset: Callable[..., Strategy] = preset,
-            name: str = name,
-            client_id: str = client_id,
-            client_secret: Any = client_secret,
-            extra: dict[str, Any] = extra,
-        ) -> Strategy:
-            return preset(
-                client_id=client_id,
-                client_secret=secret(client_secret),
-                callback_url=settings.callback_url(name),
-                client=http,
-                **extra,
-                **common,
-            )
-
-        found.append((title, build))
-    if settings.oidc_issuer and settings.oidc_client_id:
-        issuer, oidc_id = settings.oidc_issuer, settings.oidc_client_id
-
-        def oidc(http: httpx.AsyncClient) -> Strategy:
-            return OIDCStrategy(
-                issuer,
-                oidc_id,
-                secret(settings.oidc_client_secret),
-                settings.callback_url("oidc"),
-                name="oidc",
-                client=http,
-                client_auth=settings.oidc_client_auth,
-                **common,
-            )
-
-        found.append((settings.oidc_name, oidc))
-    return found

@@ -23,6 +23,7 @@ from gatepass.users import User
 API_STRATEGY = "api"
 REGISTER_LIMIT = "register"
 REFRESH_LIMIT = "refresh"
+SOCIAL_LIMIT = "social"
 
 
 @dataclass(slots=True)
@@ -118,7 +119,14 @@ class ServerState:
             name=API_STRATEGY,
         )
         security = security or SecurityLog()
-        social = SocialLogin.configure(settings, auth=auth, users=users, security=security)
+        social = SocialLogin.configure(
+            settings,
+            auth=auth,
+            users=users,
+            security=security,
+            sessions=backends.sessions,
+            tokens=tokens,
+        )
         return cls(
             settings=settings,
             backends=backends,
@@ -134,10 +142,15 @@ class ServerState:
                 namespace=f"{settings.redis_prefix}login",
             ),
             # Per address: new accounts (each costs an argon2 hash and a row) and refresh
-            # attempts (guessing or replaying refresh tokens) (OWASP ASVS 2.2.1, 11.1.4).
+            # attempts (guessing or replaying refresh tokens) (OWASP ASVS 2.2.1, 11.1.4),
+            # provider callbacks like logins (probing who has an account, ASVS 5.0 6.3.8).
             limiter=RateLimiter(
                 backends.limits,
-                {REGISTER_LIMIT: settings.register_limit, REFRESH_LIMIT: settings.refresh_limit},
+                {
+                    REGISTER_LIMIT: settings.register_limit,
+                    REFRESH_LIMIT: settings.refresh_limit,
+                    SOCIAL_LIMIT: settings.address_limit,
+                },
                 namespace=f"{settings.redis_prefix}register",
             ),
             security=security,

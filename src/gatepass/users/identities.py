@@ -7,6 +7,7 @@ engine in ``identities_sql``, table ``gatepass_user_identities`` from migration 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -176,6 +177,15 @@ def _usable(user: User | None) -> User:
     return user
 
 
+EndSessions = Callable[[User], Awaitable[None]]
+"""``async end_sessions(user)``: end every session and token of a user taken over."""
+
+_UNPROVED = (
+    "An account with this email exists, but its address was never confirmed. Sign in "
+    "with its password, then link this provider from your dashboard."
+)
+
+
 async def link_or_create(
     users: UserStore,
     identities: IdentityStore,
@@ -183,14 +193,23 @@ async def link_or_create(
     *,
     create_users: bool = True,
     allow_unverified_signup: bool = False,
+    end_sessions: EndSessions | None = None,
 ) -> User:
     """Find or make the local user for a provider sign-in.
 
     In order: a linked identity gives its user; else an account whose email the
-    provider asserts as verified gets linked; an account with that email but no such
+    provider asserts as verified is used; an account with that email but no such
     assertion is refused (whoever controls the provider account has not proved they
     own the email: linking would hand them the account, OWASP ASVS 2.5 / "nOAuth");
     else a user without a password is created and linked.
+
+    An account found by email whose own address was never verified may have been
+    made by someone else before its owner came ("account pre-hijacking", the
+    classic-federated merge of Sudhodanan & Paverd 2022; OWASP ASVS 5.0 6.3.4,
+    6.8.1). The provider's verified email proves the owner, so with ``end_sessions``
+    the sign-in takes the account over: its password and earlier links are removed,
+    its email marked verified, and ``end_sessions(user)`` ends every session and
+    token; without ``end_sessions`` the sign-in is refused.
 
     Args:
         users: the user store.
@@ -200,13 +219,16 @@ async def link_or_create(
         allow_unverified_signup: create an account from an email the provider did not
             verify. Off by default: such an account squats the address before its
             owner signs up ("account pre-hijacking", Sudhodanan & Paverd, 2022).
+        end_sessions: ends every session and token of a user; given, an unverified
+            account with the provider's verified email is taken over.
 
     Returns:
         The active user.
 
     Raises:
         AccountLinkRequiredError: an account uses the email but the provider did not
-            verify it: sign in with the password and link from the dashboard (409).
+            verify it, or the account's own email is unverified and there is no
+            ``end_sessions``: sign in with the password and link from the dashboard (409).
         InvalidCredentialsError: no account and none may be created, no usable email,
             or the account is disabled (401).
         IdentityLinkedError: a race linked the identity elsewhere (409).
@@ -229,11 +251,17 @@ async def link_or_create(
                 )
             try:
                 user = await users.create(
-                    email=profile.email, password_hash=None, display_name=profile.name
+                    email=profile.email,
+                    password_hash=None,
+                    display_name=profile.name,
+                    email_verified=profile.email_verified,
                 )
             except UserExistsError:
                 continue
-        _usable(user)  # a disabled account gets no new way in
+        else:
+            _usable(user)  # a disabled account gets no new way in
+            if not user.email_verified:  # _by_email: the provider verified this address
+                user = await _take_over(users, identities, user, end_sessions)
         try:
             await identities.link(user.id, profile.provider, profile.subject, email=profile.email)
         except IdentityLinkedError:
@@ -244,6 +272,25 @@ async def link_or_create(
             return _usable(await users.find_by_id(again.user_id))
         return _usable(user)
     raise UserExistsError()
+
+
+async def _take_over(
+    users: UserStore, identities: IdentityStore, user: User, end_sessions: EndSessions | None
+) -> User:
+    """End whatever hold another party may have on an account the provider proves is ours."""
+    if end_sessions is None:
+        raise AccountLinkRequiredError(_UNPROVED)
+    # One compare-and-set: password gone and email verified together, so a password
+    # set meanwhile cannot survive, and of two racing sign-ins one takes over.
+    claimed = await users.verify_email(user.id, remove_password=True)
+    if claimed is None:  # verified meanwhile (its owner proved it): nothing to end
+        return _usable(await users.find_by_id(user.id))
+    # Links made before the takeover may be the other party's own provider accounts
+    # ("trojan identifier", Sudhodanan & Paverd 2022).
+    for link in await identities.list_for_user(user.id):
+        await identities.unlink(user.id, link.provider, link.subject)
+    await end_sessions(claimed)
+    return claimed
 
 
 async def _by_email(users: UserStore, profile: ProviderAssertion) -> User | None:

@@ -38,7 +38,12 @@ class MemoryUserStore:
         return None if user_id is None else self._by_id[user_id]
 
     async def create(
-        self, *, email: str, password_hash: str | None, display_name: str | None = None
+        self,
+        *,
+        email: str,
+        password_hash: str | None,
+        display_name: str | None = None,
+        email_verified: bool = False,
     ) -> User:
         """Create a user (see ``UserStore``).
 
@@ -57,6 +62,7 @@ class MemoryUserStore:
             is_active=True,
             created_at=as_utc(self._clock()),
             display_name=display_name,
+            email_verified=email_verified,
         )
         self._by_id[user.id] = user
         self._id_by_email[key] = user.id
@@ -71,6 +77,15 @@ class MemoryUserStore:
         if user is None or (expected is not None and user.password_hash != expected):
             return None
         return self._put(replace(user, password_hash=password_hash))
+
+    async def verify_email(self, user_id: str, *, remove_password: bool = False) -> User | None:
+        """Mark the email verified while it is not (see ``UserStore``)."""
+        user = self._by_id.get(user_id)
+        # No await between the check and the write: atomic on one event loop.
+        if user is None or user.email_verified:
+            return None
+        password_hash = None if remove_password else user.password_hash
+        return self._put(replace(user, email_verified=True, password_hash=password_hash))
 
     async def disable(self, user_id: str) -> User | None:
         """Mark a user inactive (see ``UserStore``)."""

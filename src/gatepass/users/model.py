@@ -21,6 +21,8 @@ class User:
         is_active: ``False`` once disabled; a disabled user cannot sign in.
         created_at: when the account was created (timezone-aware, UTC).
         display_name: an optional name to show instead of the email.
+        email_verified: ``True`` once the owner proved they receive mail at ``email``
+            (a verification link, or a sign-in through a provider that asserts it).
     """
 
     id: str
@@ -29,6 +31,7 @@ class User:
     is_active: bool
     created_at: datetime
     display_name: str | None = None
+    email_verified: bool = False
 
     @property
     def is_authenticated(self) -> bool:

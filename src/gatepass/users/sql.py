@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import ColumnElement, event, select, update
+from sqlalchemy import ColumnElement, event, false, select, update
 from sqlalchemy.engine import URL, RowMapping
 from sqlalchemy.exc import (
     DBAPIError,
@@ -34,7 +34,7 @@ from gatepass.errors import (
     StoreUnavailableError,
     UserExistsError,
 )
-from gatepass.users.emails import normalize_email
+from gatepass.users.emails import legacy_email_key, normalize_email
 from gatepass.users.ids import Clock, IdFactory, as_utc, new_user_id, utc_now
 from gatepass.users.model import User
 from gatepass.users.schema import migrate
@@ -166,12 +166,22 @@ class SQLUserStore:
             key = normalize_email(email)
         except InvalidEmailError:
             return None
+        legacy = legacy_email_key(email)
         async with self._connect() as connection:
             row = (await connection.execute(select(users).where(users.c.email == key))).first()
+            if row is None and legacy is not None:
+                # A row stored under the first normal form (see legacy_email_key).
+                query = select(users).where(users.c.email == legacy)
+                row = (await connection.execute(query)).first()
         return None if row is None else _to_user(row._mapping)
 
     async def create(
-        self, *, email: str, password_hash: str | None, display_name: str | None = None
+        self,
+        *,
+        email: str,
+        password_hash: str | None,
+        display_name: str | None = None,
+        email_verified: bool = False,
     ) -> User:
         """Create a user (see ``UserStore``).
 
@@ -188,6 +198,7 @@ class SQLUserStore:
             is_active=True,
             created_at=as_utc(self._clock()),
             display_name=display_name,
+            email_verified=email_verified,
         )
         try:
             async with self._connect(write=True) as connection:
@@ -199,6 +210,7 @@ class SQLUserStore:
                         is_active=user.is_active,
                         created_at=user.created_at,
                         display_name=user.display_name,
+                        email_verified=user.email_verified,
                     )
                 )
         except IntegrityError as exc:
@@ -213,6 +225,14 @@ class SQLUserStore:
         # statement, so a rehash cannot overwrite a password changed in between.
         condition = None if expected is None else users.c.password_hash == expected
         return await self._update(user_id, {"password_hash": password_hash}, condition)
+
+    async def verify_email(self, user_id: str, *, remove_password: bool = False) -> User | None:
+        """Mark the email verified while it is not (see ``UserStore``)."""
+        # The WHERE makes it a compare-and-set: one of two racing calls writes.
+        values: dict[str, Any] = {"email_verified": True}
+        if remove_password:
+            values["password_hash"] = None
+        return await self._update(user_id, values, users.c.email_verified == false())
 
     async def disable(self, user_id: str) -> User | None:
         """Mark a user inactive (see ``UserStore``)."""
@@ -320,4 +340,5 @@ def _to_user(row: RowMapping) -> User:
         is_active=bool(row["is_active"]),
         created_at=created_at,
         display_name=row["display_name"],
+        email_verified=bool(row["email_verified"]),
     )

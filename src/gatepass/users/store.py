@@ -45,7 +45,12 @@ class UserStore(Protocol):
         ...
 
     async def create(
-        self, *, email: str, password_hash: str | None, display_name: str | None = None
+        self,
+        *,
+        email: str,
+        password_hash: str | None,
+        display_name: str | None = None,
+        email_verified: bool = False,
     ) -> User:
         """Create an active user with a new random id.
 
@@ -53,6 +58,7 @@ class UserStore(Protocol):
             email: the address as typed; it is stored in normal form.
             password_hash: an argon2id hash, or ``None`` for a provider-only account.
             display_name: an optional name to show.
+            email_verified: the address is already proved (a provider asserted it).
 
         Returns:
             The stored user.
@@ -83,6 +89,27 @@ class UserStore(Protocol):
         Returns:
             The updated user, or ``None`` when there is no such user or its hash is no
             longer ``expected`` (nothing was written).
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
+        """
+        ...
+
+    async def verify_email(self, user_id: str, *, remove_password: bool = False) -> User | None:
+        """Mark a user's email verified, once: only while it is still unverified.
+
+        The check and the write are one atomic step, so of two concurrent calls one
+        wins. With ``remove_password`` the same step removes the password: a
+        provider sign-in that takes over an unverified account ends the hold of
+        whoever set that password (account pre-hijacking, Sudhodanan & Paverd 2022).
+
+        Args:
+            user_id: whose email is now proved.
+            remove_password: also remove the password hash.
+
+        Returns:
+            The updated user, or ``None`` when there is no such user or its email was
+            already verified (nothing was written).
 
         Raises:
             StoreUnavailableError: the store cannot be reached.

@@ -16,6 +16,8 @@ users = Table(
     Column("is_active", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("display_name", String(200), nullable=True),
+    # Revision 0003.
+    Column("email_verified", Boolean, nullable=False, server_default=sa.false()),
     Index("ux_gatepass_users_email", "email", unique=True),
 )
 
