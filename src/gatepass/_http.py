@@ -26,6 +26,7 @@ from gatepass.errors import (
 )
 
 __all__ = [
+    "CSRF_SESSION_KEY",
     "INTERNAL_ERROR",
     "NO_STORE",
     "SESSION_COOKIE_SCOPE_KEY",
@@ -43,6 +44,9 @@ logger = logging.getLogger("gatepass.errors")
 NO_STORE: Final = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 """Headers of a response no cache may keep (RFC 9111 §5.2.2.5; RFC 6749 §5.1)."""
 SESSION_COOKIE_SCOPE_KEY: Final = "gatepass.session_cookie"
+# The session key of the CSRF secret: owned by gatepass.security.csrf, named here so the
+# session middleware can keep it in an anonymous visitor's signed cookie.
+CSRF_SESSION_KEY: Final = "_gatepass_csrf"
 """Scope key where the session middleware names the cookie it reads (CSRF looks there)."""
 INTERNAL_ERROR: Final = {"error": "internal_error", "message": "An internal error occurred."}
 UNAVAILABLE_RETRY_AFTER: Final = 5

@@ -27,10 +27,10 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gatepass._http import CSRF_SESSION_KEY as CSRF_SESSION_KEY
 from gatepass._http import SESSION_COOKIE_SCOPE_KEY, error_response
 from gatepass.errors import CSRFError
 
-CSRF_SESSION_KEY = "_gatepass_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # RFC 9110 §9.2.1
 # Content types a cross-site page can send without a CORS preflight (Fetch standard,
 # "CORS-safelisted request-header"): only these need checking when no cookie is sent.

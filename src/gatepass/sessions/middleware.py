@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gatepass._http import SESSION_COOKIE_SCOPE_KEY, error_response, normalize_origin, same_origin
 from gatepass.errors import ConfigurationError, DurationError, StoreUnavailableError
+from gatepass.sessions.anonymous import DEFAULT_ANONYMOUS_KEYS, AnonymousCookie
 from gatepass.sessions.cookies import CookiePolicy, SameSite
 from gatepass.sessions.session import Session
 from gatepass.sessions.signing import CookieSigner, new_session_id
@@ -63,6 +64,7 @@ class _Loaded:
     snapshot: bytes
     cookie_sent: bool
     loaded_at: datetime | None = None  # the clock when a stored record was loaded
+    written_at: datetime | None = None  # when an anonymous cookie's value was written
 
 
 def _origin(text: str) -> str:
@@ -118,6 +120,10 @@ class SessionMiddleware:
         allowed_origins: origins besides the request's own host (e.g.
             ``"https://app.example"``) whose pages may open a WebSocket that sees the
             session; any other ``Origin`` gets an empty session.
+        anonymous_keys: the keys a session without a user may keep in its signed
+            cookie instead of the store (by default the CSRF secret and flash
+            messages); a session with a user or any other key is stored. ``()``
+            stores every session.
 
     Raises:
         ConfigurationError: missing or short keys, a bad duration, a touch interval
@@ -142,6 +148,7 @@ class SessionMiddleware:
         clock: Clock = system_clock,
         id_factory: Callable[[], str] = new_session_id,
         allowed_origins: Iterable[str] = (),
+        anonymous_keys: Iterable[str] = DEFAULT_ANONYMOUS_KEYS,
     ) -> None:
         self.app = app
         self.store = store
@@ -161,6 +168,9 @@ class SessionMiddleware:
         self.clock = clock
         self.id_factory = id_factory
         self.allowed_origins = frozenset(_origin(origin) for origin in allowed_origins)
+        self.anonymous = AnonymousCookie(
+            secret_keys, keys=anonymous_keys, lifetime=self.idle_timeout
+        )
         self._read: dict[str, dict[str, tuple[str | None, str | None]]] = {}
         self._names = {secure: self.cookie.cookie_name(secure) for secure in (False, True)}
 
@@ -228,6 +238,8 @@ class SessionMiddleware:
             # not apply to it, so another site's page could act as the user: its
             # cookie is ignored (Cross-Site WebSocket Hijacking; OWASP ASVS 5.0 4.4.2).
             raw = session_id = None
+        if session_id is None and raw is not None:
+            return self._load_anonymous(raw)
         record = await self.store.load(session_id) if session_id else None
         if session_id is None or record is None:
             # Unknown, forged or expired: a fresh empty session. The presented id is
@@ -247,6 +259,15 @@ class SessionMiddleware:
         session = Session(record.data, session_id=session_id)
         session.remember = record.remember
         return _Loaded(session, record, orjson.dumps(session, option=_SNAPSHOT), True, now)
+
+    def _load_anonymous(self, raw: str) -> _Loaded:
+        found = self.anonymous.load(raw, self.clock())
+        if found is None:
+            return _Loaded(Session(), None, _EMPTY_SNAPSHOT, True)
+        data, written_at = found
+        session = Session(data)
+        snapshot = orjson.dumps(session, option=_SNAPSHOT)
+        return _Loaded(session, None, snapshot, True, written_at=written_at)
 
     def _session_cookie(self, header: str, name: str) -> tuple[str | None, str | None]:
         # (request.cookies.get(name), the session id its signature vouches for or None),
@@ -285,6 +306,10 @@ class SessionMiddleware:
             # Login: the old id dies server-side, so a fixed or stolen id is useless.
             await self.store.delete(session.id)
         fresh = session.is_new or session.regenerated
+        if fresh and session and self.anonymous.holds(session):
+            cookie = self._anonymous_cookie(loaded, secure)
+            if cookie is not None:  # else too large for a cookie: stored below
+                return cookie or None
         if fresh and not session and not session.remember:
             # Nothing worth storing; drop a stale or forged cookie the client sent.
             return self._expire(secure) if loaded.cookie_sent else None
@@ -319,6 +344,23 @@ class SessionMiddleware:
             return None
         max_age = self._ttl(new_record, now) if session.remember else None
         return self.cookie.header(self.signer.sign(session_id), secure=secure, max_age=max_age)
+
+    def _anonymous_cookie(self, loaded: _Loaded, secure: bool) -> str | None:
+        """The Set-Cookie of an anonymous session kept in its cookie ("" = unchanged),
+        or ``None`` when it is too large for one and must be stored."""
+        now = self.clock()
+        session = loaded.session
+        if (
+            loaded.written_at is not None
+            and not session.regenerated
+            and now - loaded.written_at < self.touch_interval
+            and orjson.dumps(session, option=_SNAPSHOT) == loaded.snapshot
+        ):
+            return ""
+        value = self.anonymous.dump(session, now)
+        if value is None:
+            return None
+        return self.cookie.header(value, secure=secure, max_age=None)
 
     def _expire(self, secure: bool) -> str:
         return self.cookie.header("", secure=secure, max_age=timedelta(0))
