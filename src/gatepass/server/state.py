@@ -131,6 +131,7 @@ class ServerState:
                 backends.limits,
                 per_account=settings.login_limit,
                 per_address=settings.address_limit,
+                account_wide=settings.account_limit,
                 namespace=f"{settings.redis_prefix}login",
             ),
             # Per address: new accounts (each costs an argon2 hash and a row) and refresh
