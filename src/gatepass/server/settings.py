@@ -132,7 +132,15 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate such as '5/minute' or '10/hour'") from None
         return value
 
-    @field_validator("jwt_secret", "log_secret")
+    @field_validator("log_secret")
+    @classmethod
+    def _long_log_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # As long as the HMAC-SHA-256 output it keys (RFC 2104 §3).
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes")
+        return value
+
+    @field_validator("jwt_secret")
     @classmethod
     def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
         # RFC 7518 §3.2: an HMAC key must be at least as long as the hash output.
