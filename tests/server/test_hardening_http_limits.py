@@ -31,6 +31,8 @@ HEADER_LIMIT = 8 * 1024
 FIELD_LIMIT = 20
 PER_ADDRESS = 4
 
+pytestmark = pytest.mark.timeout(120)
+
 
 def _start(tmp_path: Path, settings: dict[str, str]) -> Iterator[str]:
     port = free_port()

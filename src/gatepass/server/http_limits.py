@@ -34,6 +34,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from gatepass.security.ratelimit import address_key
 from gatepass.server.settings import Settings
 
 __all__ = [
@@ -61,8 +62,9 @@ class HttpLimits:
         header_timeout: seconds from a request's first byte (or from the connection's
             opening) until its head must be complete.
         max_connections: open connections of this process.
-        max_connections_per_address: open connections of one client address; 0 for
-            none (behind a reverse proxy every connection comes from the proxy).
+        max_connections_per_address: open connections of one client address (IPv6:
+            of one /64); 0 for none (behind a reverse proxy every connection comes
+            from the proxy).
     """
 
     max_header_bytes: int = 32 * 1024
@@ -161,7 +163,8 @@ class _Connection:
         """Take a slot, or answer 503 and close; arm the first head's deadline."""
         self.transport = transport
         peer = transport.get_extra_info("peername")
-        address = str(peer[0]) if isinstance(peer, tuple) and peer else None
+        # IPv6 clients by their /64, as the rate limits count them.
+        address = address_key(str(peer[0])) if isinstance(peer, tuple) and peer else None
         per_address = self.limits.max_connections_per_address
         full = len(state.connections) > self.limits.max_connections
         if not full and self.counts is not None and per_address and address is not None:
