@@ -22,6 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gatepass.server.http_limits import HttpLimits
+from gatepass.server.settings import Settings
 from server.server_helpers import free_port
 
 STARTUP_SECONDS = 30.0
@@ -30,6 +32,7 @@ ANSWER_SECONDS = 15.0
 HEADER_LIMIT = 8 * 1024
 FIELD_LIMIT = 20
 PER_ADDRESS = 4
+IN_ALL = 4
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -91,9 +94,22 @@ def capped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from _start(tmp_path_factory.mktemp("capped"), settings)
 
 
-def _connect(base: str) -> socket.socket:
+@pytest.fixture(scope="module")
+def full_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``gatepass serve`` allowing few connections in all, and slow heads."""
+    settings = {
+        "GATEPASS_MAX_CONNECTIONS": str(IN_ALL),
+        "GATEPASS_MAX_CONNECTIONS_PER_ADDRESS": "0",
+        "GATEPASS_HEADER_TIMEOUT": "5m",
+    }
+    yield from _start(tmp_path_factory.mktemp("full"), settings)
+
+
+def _connect(base: str, source: str = "127.0.0.1") -> socket.socket:
     port = int(base.rsplit(":", 1)[1])
-    sock = socket.create_connection(("127.0.0.1", port), timeout=ANSWER_SECONDS)
+    sock = socket.create_connection(
+        ("127.0.0.1", port), timeout=ANSWER_SECONDS, source_address=(source, 0)
+    )
     sock.settimeout(ANSWER_SECONDS)
     return sock
 
@@ -211,3 +227,31 @@ def test_connections_past_the_per_address_cap_get_503_and_others_are_served(
         assert answer.startswith(b"HTTP/1.1 503 ")
         # Another address (all of 127.0.0.0/8 is loopback) is still served.
         assert _healthz(capped_server, source="127.0.0.2") == 200
+
+
+def test_connections_past_the_process_cap_get_503_and_give_their_slot_back(
+    full_server: str,
+) -> None:
+    with ExitStack() as stack:
+        for number in range(IN_ALL):
+            held = stack.enter_context(_connect(full_server, source=f"127.0.0.{number + 10}"))
+            held.sendall(b"G")
+        with _connect(full_server, source="127.0.0.99") as extra:
+            assert _answer(extra).startswith(b"HTTP/1.1 503 ")
+    # Once the held connections are closed, their slots serve others again.
+    for _ in range(50):
+        try:
+            if _healthz(full_server) == 200:
+                return
+        except httpx.RemoteProtocolError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("the slots of closed connections never came back")
+
+
+def test_the_per_address_cap_is_off_behind_a_trusted_proxy(tmp_path: Path) -> None:
+    direct = Settings(data_dir=tmp_path, max_connections_per_address=7)
+    proxied = direct.model_copy(update={"forwarded_allow_ips": "10.0.0.1"})
+
+    assert HttpLimits.from_settings(direct).max_connections_per_address == 7
+    assert HttpLimits.from_settings(proxied).max_connections_per_address == 0
