@@ -47,6 +47,7 @@ def cluster(
         "GATEPASS_REDIS_PREFIX": load_prefix,
         # Every simulated user comes from 127.0.0.1: the address limit would stop them.
         "GATEPASS_ADDRESS_LIMIT": "1000000/minute",
+        "GATEPASS_MAX_CONNECTIONS_PER_ADDRESS": "0",
         "GATEPASS_LOGIN_LIMIT": "1000/minute",
         "GATEPASS_REFRESH_LIMIT": "1000000/minute",
         "GATEPASS_ARGON2_TIME_COST": "1",

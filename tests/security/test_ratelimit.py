@@ -103,8 +103,12 @@ async def test_counters_are_shared_between_two_limiter_instances(storages: Stora
         await second.check(account="alice@example.com", address="192.0.2.1")
 
 
-async def test_successful_login_resets_the_account_counter_only(storages: Storages) -> None:
-    throttle = LoginThrottle(storages.make(), per_account="3/minute", per_address="5/minute")
+async def test_successful_login_resets_the_account_counter_at_that_address_only(
+    storages: Storages,
+) -> None:
+    throttle = LoginThrottle(
+        storages.make(), per_account="3/minute", per_address="8/minute", account_wide="50/minute"
+    )
     for _ in range(2):
         await throttle.check(account="alice@example.com", address="192.0.2.1")
         await throttle.failed(account="alice@example.com", address="192.0.2.1")
@@ -112,9 +116,51 @@ async def test_successful_login_resets_the_account_counter_only(storages: Storag
 
     await throttle.succeeded(account="alice@example.com", address="192.0.2.1")
 
+    for _ in range(3):
+        await throttle.check(account="alice@example.com", address="192.0.2.1")
     limiter = throttle.limiter
-    assert await limiter.remaining(LoginThrottle.ACCOUNT, account_key("alice@example.com")) == 3
+    assert await limiter.remaining(LoginThrottle.ACCOUNT, account_key("alice@example.com")) == 44
     assert await limiter.remaining(LoginThrottle.ADDRESS, address_key("192.0.2.1")) == 2
+
+
+async def test_attempts_from_one_address_leave_the_account_open_at_another(
+    storages: Storages,
+) -> None:
+    throttle = LoginThrottle(storages.make(), per_account="3/minute", per_address="100/minute")
+    refused = 0
+    for _ in range(30):
+        try:
+            await throttle.check(account="alice@example.com", address="203.0.113.66")
+        except RateLimitedError:
+            refused += 1
+    assert refused == 27
+
+    await throttle.check(account="alice@example.com", address="198.51.100.7")
+
+
+async def test_the_account_wide_limit_stops_attempts_spread_over_addresses(
+    storages: Storages,
+) -> None:
+    throttle = LoginThrottle(
+        storages.make(), per_account="3/minute", per_address="100/minute", account_wide="5/minute"
+    )
+    for number in range(5):
+        await throttle.check(account="alice@example.com", address=f"192.0.2.{number}")
+
+    with pytest.raises(RateLimitedError):
+        await throttle.check(account="alice@example.com", address="192.0.2.99")
+    await throttle.check(account="bob@example.com", address="192.0.2.99")
+
+
+async def test_the_account_wide_limit_is_ten_times_the_strict_one_by_default(
+    storages: Storages,
+) -> None:
+    throttle = LoginThrottle(storages.make(), per_account="2/minute", per_address="100/minute")
+    for number in range(20):
+        await throttle.check(account="alice@example.com", address=f"192.0.2.{number}")
+
+    with pytest.raises(RateLimitedError):
+        await throttle.check(account="alice@example.com", address="192.0.2.99")
 
 
 async def test_unknown_and_known_accounts_are_limited_alike(storages: Storages) -> None:
@@ -301,7 +347,9 @@ def test_account_key_folds_unicode_look_alikes_as_account_lookup_does(variant: s
 
 
 async def test_look_alike_spellings_share_one_per_account_budget() -> None:
-    throttle = LoginThrottle(memory_storage(), per_account="5/minute", per_address="1000/minute")
+    throttle = LoginThrottle(
+        memory_storage(), per_account="2/minute", per_address="1000/minute", account_wide="5/minute"
+    )
     allowed = 0
     for attempt in range(30):
         try:

@@ -108,6 +108,11 @@ def test_an_issuer_that_is_not_a_web_origin_is_refused(
         ({"access_token_ttl": "0s"}, "longer than zero"),
         ({"refresh_token_ttl": "-5m"}, "longer than zero"),
         ({"jwt_algorithm": "HS512", "jwt_secret": "x" * 40}, "at least 64 bytes for HS512"),
+        ({"account_limit": "100/hour"}, "must allow more attempts than GATEPASS_LOGIN_LIMIT"),
+        ({"account_limit": "lots"}, "is not a rate"),
+        ({"header_timeout": "0s"}, "longer than zero"),
+        ({"max_header_bytes": 100}, "greater than or equal to 1024"),
+        ({"log_secret": "short"}, "at least 32 bytes"),
     ],
 )
 def test_start_up_errors_are_settings_errors(

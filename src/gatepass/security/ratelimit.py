@@ -2,9 +2,10 @@
 
 A :class:`RateLimiter` holds named limits ("refresh": "30/minute") over one storage
 (in-process or Redis, so several server processes share the counters). A
-:class:`LoginThrottle` applies two of them to a login: per account and per client
-address (OWASP ASVS 4.0.3 V2.2.1, anti-automation). Counters live in ``limits``'
-storage and follow the wall clock, since that library reads ``time.time()`` itself.
+:class:`LoginThrottle` applies three of them to a login: per client address, per
+account from that address, and per account from everywhere (OWASP ASVS 5.0 6.1.1).
+Counters live in ``limits``' storage and follow the wall clock, since that library
+reads ``time.time()`` itself.
 When the storage cannot be reached the limiter fails closed with
 :class:`StoreUnavailableError`.
 """
@@ -278,17 +279,25 @@ def address_key(address: str) -> str:
 
 
 class LoginThrottle:
-    """Login brute-force defence: attempts per account and per client address.
+    """Login brute-force defence that a stranger cannot turn into a lockout.
 
-    The login route calls ``check`` before verifying the password, then ``failed`` (a
-    no-op kept for symmetry) or ``succeeded``. ``check`` counts the attempt in the same
-    atomic step that tests the limit, so parallel guesses cannot all slip in before a
-    failure is recorded.
+    Three limits are counted on every attempt, before the password is verified:
+    per client address (across accounts), per account *from that address* (the strict
+    one), and per account from every address (looser). Keying the strict limit by
+    account and address keeps a stranger hammering someone's email from locking the
+    owner out, who signs in from another address; the account-wide limit still stops
+    a guessing attack spread over many addresses (OWASP ASVS 5.0 6.1.1, OWASP
+    Authentication Cheat Sheet "Account Lockout", CWE-307, CWE-645). ``check`` counts
+    the attempt in the same atomic step that tests the limit, so parallel guesses
+    cannot all slip in before a failure is recorded.
 
     Args:
         storage: from :func:`memory_storage` or :func:`redis_storage`.
-        per_account: attempts allowed per account, e.g. ``"5/minute"``.
+        per_account: attempts allowed per account from one address, e.g. ``"5/minute"``.
         per_address: attempts allowed per client address, e.g. ``"20/minute"``.
+        account_wide: attempts allowed per account from every address together;
+            default ten times ``per_account``. Keep it looser than ``per_account``, or
+            one address can use it up.
         strategy: ``moving-window`` (default) or ``sliding-window-counter``.
         namespace: keeps these counters apart from other limiters on the storage.
 
@@ -297,6 +306,7 @@ class LoginThrottle:
     """
 
     ACCOUNT = "login-account"
+    ACCOUNT_ADDRESS = "login-account-address"
     ADDRESS = "login-address"
 
     def __init__(
@@ -305,12 +315,20 @@ class LoginThrottle:
         *,
         per_account: str = "5/minute",
         per_address: str = "20/minute",
+        account_wide: str | None = None,
         strategy: LimitStrategy = "moving-window",
         namespace: str = "gatepass",
     ) -> None:
+        if account_wide is None:
+            strict = _parse(self.ACCOUNT_ADDRESS, per_account)
+            account_wide = f"{strict.amount * 10}/{strict.multiples} {strict.GRANULARITY.name}"
         self.limiter = RateLimiter(
             storage,
-            {self.ACCOUNT: per_account, self.ADDRESS: per_address},
+            {
+                self.ACCOUNT_ADDRESS: per_account,
+                self.ACCOUNT: account_wide,
+                self.ADDRESS: per_address,
+            },
             strategy=strategy,
             namespace=namespace,
         )
@@ -318,16 +336,22 @@ class LoginThrottle:
     async def check(self, *, account: str, address: str) -> None:
         """Count a login attempt, or refuse it before the password is verified.
 
+        An attempt refused by one limit is not counted by the next ones: a blocked
+        address does not use up the account-wide budget.
+
         Args:
             account: the identifier as typed; unknown accounts count the same way.
             address: the client's IP address.
 
         Raises:
-            RateLimitedError: too many attempts for this address or account.
+            RateLimitedError: too many attempts for this address, for this account from
+                this address, or for this account from everywhere.
             StoreUnavailableError: the storage cannot be reached (fail closed).
         """
-        await self.limiter.hit(self.ADDRESS, address_key(address))
-        await self.limiter.hit(self.ACCOUNT, account_key(account))
+        where, who = address_key(address), account_key(account)
+        await self.limiter.hit(self.ADDRESS, where)
+        await self.limiter.hit(self.ACCOUNT_ADDRESS, f"{who}@{where}")
+        await self.limiter.hit(self.ACCOUNT, who)
 
     async def failed(self, *, account: str, address: str) -> None:
         """Do nothing today: a failed login was already counted by ``check``.
@@ -343,10 +367,11 @@ class LoginThrottle:
         """
 
     async def succeeded(self, *, account: str, address: str) -> None:
-        """Record a successful login: the account's counter starts over.
+        """Record a successful login: the account's counter at this address starts over.
 
         The address counter is kept, so one valid account cannot clear the way for
-        guesses at others from the same address.
+        guesses at others from the same address; so is the account-wide counter, so
+        the owner signing in does not hand a spread-out attack a fresh budget.
 
         Args:
             account: the identifier as typed.
@@ -355,4 +380,5 @@ class LoginThrottle:
         Raises:
             StoreUnavailableError: the storage cannot be reached.
         """
-        await self.limiter.reset(self.ACCOUNT, account_key(account))
+        key = f"{account_key(account)}@{address_key(address)}"
+        await self.limiter.reset(self.ACCOUNT_ADDRESS, key)

@@ -26,7 +26,6 @@ from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
 from gatepass.server.errors import ErrorBody, responses
 from gatepass.server.keyring import JWKS_MAX_AGE
-from gatepass.server.logging import account_hash
 from gatepass.server.state import API_STRATEGY, REFRESH_LIMIT, client_address, state_of
 from gatepass.tokens.service import TokenPair
 from gatepass.users import User
@@ -127,13 +126,15 @@ async def issue_token(request: Request, body: TokenRequest) -> Response:
     try:
         await state.throttle.check(account=body.email, address=address)
     except RateLimitedError:
-        state.security.event("login.throttled", account=account_hash(body.email), address=address)
+        state.security.event(
+            "login.throttled", account=state.account_hash(body.email), address=address
+        )
         raise
     user = await verify_credentials(state.backends.users, state.hasher, body.email, body.password)
     if user is None:
         await state.throttle.failed(account=body.email, address=address)
         state.security.event(
-            "login.failure", channel="api", account=account_hash(body.email), address=address
+            "login.failure", channel="api", account=state.account_hash(body.email), address=address
         )
         # The same answer for an unknown email and a wrong password (OWASP ASVS 2.2).
         raise InvalidCredentialsError(BAD_CREDENTIALS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -66,7 +67,9 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
 
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
+    from gatepass.server.http_limits import HttpLimits, LimitedConfig, bounded_protocol
     from gatepass.server.logging import uvicorn_log_config
 
     settings = load_settings()
@@ -80,8 +83,10 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         )
     host = args.host or settings.host
     port = args.port or settings.port
-    uvicorn.run(
+    config = LimitedConfig(
         "gatepass.server.app:create_app",
+        limits=HttpLimits.from_settings(settings),
+        http=bounded_protocol(settings.http),
         factory=True,
         host=host,
         port=port,
@@ -90,8 +95,19 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         log_config=uvicorn_log_config(args.log_level),
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        # uvicorn takes whole seconds here; the header deadline is ours (http_limits).
+        timeout_keep_alive=max(1, math.ceil(settings.keep_alive_timeout.total_seconds())),
+        backlog=settings.backlog,
         **proxy_options(settings),
     )
+    server = uvicorn.Server(config)
+    # What uvicorn.run does, with a Config that carries the HTTP limits to each worker.
+    if args.workers > 1:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        server.run()
+    if not server.started and args.workers == 1:
+        raise SystemExit(3)  # uvicorn's STARTUP_FAILURE
     return 0
 
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 SECRET_FILE = "session-secret"  # noqa: S105 - a file name, not a secret
+LOG_SECRET_FILE = "log-secret"  # noqa: S105 - a file name, not a secret
 LOCK_FILE = ".lock"
 
 
@@ -110,8 +111,24 @@ def session_secret(data_dir: Path) -> str:
     Returns:
         The secret, made on first call (256 random bits) and kept.
     """
-    path = data_dir / SECRET_FILE
-    with data_dir_lock(data_dir):
+    return _kept_secret(data_dir / SECRET_FILE)
+
+
+def log_secret(data_dir: Path) -> str:
+    """The random key of the security log's account pseudonyms, kept in the data folder.
+
+    Args:
+        data_dir: the data folder.
+
+    Returns:
+        The secret, made on first call (256 random bits) and kept, so pseudonyms stay
+        the same across restarts.
+    """
+    return _kept_secret(data_dir / LOG_SECRET_FILE)
+
+
+def _kept_secret(path: Path) -> str:
+    with data_dir_lock(path.parent):
         if not path.exists():
             write_private(path, secrets.token_urlsafe(32).encode())
         return path.read_text().strip()

@@ -2,40 +2,57 @@
 
 Login success and failure, lockouts, refresh-token reuse, logouts and key rotations
 are logged so an operator can alert on them (OWASP ASVS 7.2.1, OWASP Logging Cheat
-Sheet). Events name users by id and accounts by a hash of the typed email; passwords,
-tokens, session ids and secrets never reach a log line.
+Sheet). Events name users by id and accounts by a keyed hash of the typed email;
+passwords, tokens, session ids and secrets never reach a log line.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
 
 SECURITY_LOGGER: Final = "gatepass.security"
+# A salt per purpose, so the log key could be shared without its uses meeting.
+_PSEUDONYM_SALT: Final = b"gatepass.log-account\x00"
 # Field names that must never be logged; refused loudly so a slip is caught in tests.
 _FORBIDDEN: Final = frozenset(
     {"password", "token", "access_token", "refresh_token", "secret", "session_id", "cookie"}
 )
 
 
-def account_hash(email: str) -> str:
+def account_hash(email: str, key: bytes | None = None) -> str:
     """A short stable pseudonym of a typed account name, so logs can correlate attempts.
 
     People type passwords into the email field, so the text itself is not logged
-    (OWASP Logging Cheat Sheet, "Data to exclude").
+    (OWASP Logging Cheat Sheet, "Data to exclude"). The pseudonym is an HMAC under a
+    server secret: a plain hash of what was typed is reversed by hashing a word list
+    (CWE-532, CWE-759).
 
     Args:
         email: the email as typed.
+        key: the server's log secret (``GATEPASS_LOG_SECRET`` or ``log-secret`` in the
+            data folder). Omitting it is deprecated: the unkeyed hash can be reversed.
 
     Returns:
-        16 hex characters of SHA-256 of the trimmed, case-folded text.
+        16 hex characters of HMAC-SHA-256 of the trimmed, case-folded text.
     """
-    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:16]
+    text = email.strip().casefold().encode("utf-8", "surrogatepass")
+    if key is None:
+        warnings.warn(
+            "account_hash() without a key is reversible and deprecated; pass the "
+            "server's log secret (ServerState.account_hash does).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return hashlib.sha256(text).hexdigest()[:16]
+    return hmac.new(key, _PSEUDONYM_SALT + text, hashlib.sha256).hexdigest()[:16]
 
 
 class SecurityLog:

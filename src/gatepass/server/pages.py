@@ -22,7 +22,6 @@ from gatepass.errors import (
 from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
 from gatepass.security.redirects import safe_next
-from gatepass.server.logging import account_hash
 from gatepass.server.rendering import render, see_other
 from gatepass.server.state import REGISTER_LIMIT, client_address, state_of
 from gatepass.sessions import (
@@ -76,7 +75,7 @@ async def login(request: Request, next: str | None = None) -> Response:
     try:
         await state.throttle.check(account=email, address=address)
     except RateLimitedError as exc:
-        state.security.event("login.throttled", account=account_hash(email), address=address)
+        state.security.event("login.throttled", account=state.account_hash(email), address=address)
         flash(request, "error", "Too many attempts. Wait a minute and try again.")
         # Only a validated local path goes back into the form (OWASP ASVS 5.1.5).
         page = render(request, "login.html", status_code=429, email=email, next=safe)
@@ -86,7 +85,7 @@ async def login(request: Request, next: str | None = None) -> Response:
     if user is None:
         await state.throttle.failed(account=email, address=address)
         state.security.event(
-            "login.failure", channel="form", account=account_hash(email), address=address
+            "login.failure", channel="form", account=state.account_hash(email), address=address
         )
         # One message for an unknown email and a wrong password (OWASP ASVS 2.2 / V3).
         flash(request, "error", "Incorrect email or password.")

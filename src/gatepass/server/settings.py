@@ -54,7 +54,11 @@ class Settings(BaseSettings):
     secure_cookies: bool | None = None
     allow_registration: bool = True
     token_cache_size: int = Field(default=10_000, ge=0)
+    # Per account from one client address; account_limit counts every address, looser,
+    # so one address cannot lock the owner out (OWASP ASVS 5.0 6.1.1). Unset, it is ten
+    # times login_limit ("50/minute").
     login_limit: str = "5/minute"
+    account_limit: str | None = None
     address_limit: str = "30/minute"
     register_limit: str = "10/hour"
     refresh_limit: str = "60/minute"
@@ -71,6 +75,19 @@ class Settings(BaseSettings):
     # per-address limits (OWASP ASVS 14.5.x, CWE-348).
     forwarded_allow_ips: str = Field(default="", pattern=r"^[0-9A-Fa-f.:/,* ]*$")
     port: int = Field(default=8000, ge=1, le=65535)
+    # The HTTP layer of `gatepass serve`: bounded heads, timeouts, connection caps
+    # (CWE-400, CWE-770; docs/server.md "Connection limits").
+    http: Literal["httptools", "h11"] = "httptools"
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
+    max_header_count: int = Field(default=100, ge=8, le=10_000)
+    header_timeout: timedelta = timedelta(seconds=10)
+    keep_alive_timeout: timedelta = timedelta(seconds=5)
+    max_connections: int = Field(default=1000, ge=1)
+    max_connections_per_address: int = Field(default=100, ge=0)
+    backlog: int = Field(default=2048, ge=1, le=65535)
+    # Keys the account pseudonyms of the security log; unset, a random one is kept in
+    # the data folder (CWE-532, CWE-759). Set it to correlate logs of several hosts.
+    log_secret: SecretStr | None = None
     # Social login: a provider is enabled when its client id is set.
     public_url: str | None = None
     social_signup: bool | None = None
@@ -89,7 +106,13 @@ class Settings(BaseSettings):
     # provider's discovery document lists, client_secret_basic first.
     oidc_client_auth: Literal["client_secret_basic", "client_secret_post"] | None = None
 
-    @field_validator("access_token_ttl", "refresh_token_ttl", mode="before")
+    @field_validator(
+        "access_token_ttl",
+        "refresh_token_ttl",
+        "header_timeout",
+        "keep_alive_timeout",
+        mode="before",
+    )
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         duration = parse_duration(value)
@@ -97,15 +120,27 @@ class Settings(BaseSettings):
             raise ValueError("must be longer than zero")
         return duration
 
-    @field_validator("login_limit", "address_limit", "register_limit", "refresh_limit")
+    @field_validator(
+        "login_limit", "account_limit", "address_limit", "register_limit", "refresh_limit"
+    )
     @classmethod
-    def _rate(cls, value: str) -> str:
+    def _rate(cls, value: str | None) -> str | None:
         from limits import parse
 
+        if value is None:
+            return None
         try:
             parse(value)
         except ValueError:
             raise ValueError(f"{value!r} is not a rate such as '5/minute' or '10/hour'") from None
+        return value
+
+    @field_validator("log_secret")
+    @classmethod
+    def _long_log_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # As long as the HMAC-SHA-256 output it keys (RFC 2104 §3).
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes")
         return value
 
     @field_validator("jwt_secret")
@@ -189,6 +224,23 @@ class Settings(BaseSettings):
             raise ValueError(
                 "a sign-in provider is configured: set GATEPASS_PUBLIC_URL to the server's "
                 "external origin (its callbacks are {origin}/auth/{provider}/callback)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _account_limit_looser(self) -> Settings:
+        from limits import parse
+
+        # Were the account-wide limit as strict as the per-address one, one address
+        # could use it up and lock the owner out again (OWASP ASVS 5.0 6.1.1).
+        if self.account_limit is None:
+            return self
+        strict, wide = parse(self.login_limit), parse(self.account_limit)
+        per_second = strict.amount / strict.get_expiry()
+        if wide.amount / wide.get_expiry() <= per_second:
+            raise ValueError(
+                f"GATEPASS_ACCOUNT_LIMIT={self.account_limit} must allow more attempts "
+                f"than GATEPASS_LOGIN_LIMIT={self.login_limit} (it counts every address)"
             )
         return self
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import HTTPConnection
@@ -11,8 +11,9 @@ from gatepass.authenticator import Authenticator
 from gatepass.passwords import Argon2Parameters, PasswordHasher, PasswordPolicy
 from gatepass.security.ratelimit import LoginThrottle, RateLimiter
 from gatepass.server.backends import Backends
+from gatepass.server.datadir import log_secret
 from gatepass.server.keyring import Keyring
-from gatepass.server.logging import SecurityLog
+from gatepass.server.logging import SecurityLog, account_hash
 from gatepass.server.settings import Settings
 from gatepass.server.social import SocialLogin
 from gatepass.strategies import JWTStrategy
@@ -41,6 +42,18 @@ class ServerState:
     limiter: RateLimiter
     security: SecurityLog
     social: SocialLogin | None = None
+    log_key: bytes = field(default=b"", repr=False)
+
+    def account_hash(self, email: str) -> str:
+        """The security log's pseudonym of a typed account name, keyed by the log secret.
+
+        Args:
+            email: the email as typed.
+
+        Returns:
+            16 hex characters (see :func:`gatepass.server.logging.account_hash`).
+        """
+        return account_hash(email, self.log_key)
 
     @classmethod
     def build(
@@ -139,6 +152,7 @@ class ServerState:
                 backends.limits,
                 per_account=settings.login_limit,
                 per_address=settings.address_limit,
+                account_wide=settings.account_limit,
                 namespace=f"{settings.redis_prefix}login",
             ),
             # Per address: new accounts (each costs an argon2 hash and a row) and refresh
@@ -155,6 +169,13 @@ class ServerState:
             ),
             security=security,
             social=social,
+            # An HMAC key, so a logged pseudonym cannot be reversed from a word list
+            # (CWE-532, CWE-759); the same across restarts and workers.
+            log_key=(
+                settings.log_secret.get_secret_value()
+                if settings.log_secret
+                else log_secret(settings.data_dir)
+            ).encode(),
         )
 
 
