@@ -110,7 +110,7 @@ def collect(pages: tuple[Path, ...] = PAGES) -> list[Snippet]:
     found: list[Snippet] = []
     for path in pages:
         lines = path.read_text(encoding="utf-8").splitlines()
-        page = path.relative_to(ROOT).as_posix()
+        page = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
         previous: Snippet | None = None
         index = 0
         while index < len(lines):
