@@ -25,7 +25,7 @@ from .verifier import KeyResolver, Verifier
 __all__ = ["sign", "verify"]
 
 _TIME_CLAIMS = ("exp", "nbf", "iat")
-DEFAULT_LIFETIME: Final = "1h"
+_DEFAULT_LIFETIME: Final = "1h"
 
 
 class _Default(enum.Enum):
@@ -127,7 +127,7 @@ def sign(
     claims = dict(payload)
     if expires_in is _LIFETIME:
         # jsonwebtoken's sign({exp, ...}, key): the payload's exp is the lifetime.
-        expires_in = None if "exp" in claims else DEFAULT_LIFETIME
+        expires_in = None if "exp" in claims else _DEFAULT_LIFETIME
     for name in _TIME_CLAIMS:
         value = claims.get(name)
         if isinstance(value, datetime):
