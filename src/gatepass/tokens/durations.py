@@ -40,7 +40,8 @@ def parse_duration(value: Duration) -> timedelta:
             ``"7d"``, ``"2 days"``, ``"1.5 hours"``, ``"500ms"``, ``"2w"``, ``"1y"``
             (a year is 365.25 days, as in jsonwebtoken). A bare number in text is
             seconds (jsonwebtoken would read milliseconds; seconds is what a
-            setting such as ``"900"`` means here).
+            setting such as ``"900"`` means here). ``jwt.sign``/``jwt.verify``
+            refuse such text, where code ported from jsonwebtoken would pass it.
 
     Returns:
         The duration as a ``timedelta`` (it may be negative if written so).
