@@ -21,7 +21,7 @@ exceptions are translated into these at the one module that calls the library.
     │   ├── OneTimeTokenError            400 invalid_token       (mailed links and codes)
     │   └── ClaimError                   401 invalid_claim
     │       ├── ExpiredTokenError        401 token_expired       (expired_at)
-    │       ├── ImmatureTokenError       401 token_not_yet_valid (not_before)
+    │       ├── ImmatureTokenError       401 token_not_yet_valid (not_before, date)
     │       ├── MissingClaimError        401 missing_claim       (claim)
     │       ├── InvalidAudienceError     401 invalid_audience
     │       ├── InvalidIssuerError       401 invalid_issuer
@@ -170,6 +170,11 @@ class ImmatureTokenError(ClaimError):
     def __init__(self, message: str | None = None, *, not_before: datetime | None = None) -> None:
         super().__init__(message)
         self.not_before = not_before
+
+    @property
+    def date(self) -> datetime | None:
+        """``not_before`` under jsonwebtoken's ``NotBeforeError.date`` name."""
+        return self.not_before
 
 
 class MissingClaimError(ClaimError):

@@ -235,7 +235,8 @@ def check_hmac_secret(secret: bytes, algorithm: str) -> None:
     if len(secret) < need:
         raise InvalidKeyError(
             f"{algorithm} needs a secret of at least {need} bytes (RFC 7518 §3.2); this one "
-            f"has {len(secret)}. Generate one with Key.generate({algorithm!r})."
+            f"has {len(secret)}. Use a random secret such as secrets.token_urlsafe({need}), "
+            f"or Key.generate({algorithm!r})."
         )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from gatepass.errors import (
     ClaimError,
+    ConfigurationError,
     ExpiredTokenError,
     ImmatureTokenError,
     InvalidAudienceError,
@@ -20,7 +22,10 @@ from gatepass.errors import (
 from ._echo import echo
 from .durations import Duration, to_seconds
 
-__all__ = ["ClaimPolicy"]
+__all__ = ["Audience", "ClaimPolicy"]
+
+Audience: TypeAlias = str | re.Pattern[str] | Sequence[str | re.Pattern[str]]
+"""Accepted ``aud`` values: strings, or compiled patterns matching a whole value."""
 
 _ABSENT: Any = object()
 # NumericDate (RFC 7519 §2) is seconds since 1970; past 9999-12-31T23:59:59Z no
@@ -28,15 +33,45 @@ _ABSENT: Any = object()
 MAX_NUMERIC_DATE = 253_402_300_799
 
 
-def _names(value: str | Sequence[str] | None, what: str) -> frozenset[str] | None:
+def _names(value: object, what: str) -> frozenset[str] | None:
     if value is None:
         return None
     if isinstance(value, str):
         return frozenset((value,))
-    names = frozenset(value)
-    if not names or not all(isinstance(v, str) for v in names):
-        raise TypeError(f"{what} must be a string or a non-empty list of strings")
-    return names
+    if isinstance(value, Sequence | set | frozenset):
+        items: list[object] = list(value)
+        if items and all(isinstance(v, str) for v in items):
+            return frozenset(v for v in items if isinstance(v, str))
+    raise ConfigurationError(
+        f"{what}= must be a string or a non-empty list of strings, not {_shown(value)}."
+    )
+
+
+def _audiences(value: object) -> tuple[frozenset[str] | None, tuple[re.Pattern[str], ...]]:
+    # jsonwebtoken accepts RegExp audiences; here a pattern must match the whole
+    # value (re.fullmatch), since RegExp.test's unanchored match lets /api/ accept
+    # "api.attacker.example" (CWE-185, incorrect regular expression).
+    if value is None:
+        return None, ()
+    items = [value] if isinstance(value, str | re.Pattern) else value
+    if isinstance(items, Sequence | set | frozenset) and items:
+        names = frozenset(v for v in items if isinstance(v, str))
+        patterns = tuple(v for v in items if isinstance(v, re.Pattern))
+        if len(names) + len(patterns) == len(items) and all(
+            isinstance(p.pattern, str) for p in patterns
+        ):
+            return names, patterns
+    raise ConfigurationError(
+        "audience= must be a string, a compiled text pattern (re.compile(r'...'), matched "
+        f"against the whole value), or a non-empty list of those, not {_shown(value)}."
+    )
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, Sequence | set | frozenset) and not isinstance(value, str | bytes):
+        kinds = sorted({type(v).__name__ for v in value})
+        return f"a {type(value).__name__} of {kinds}" if kinds else "an empty list"
+    return type(value).__name__
 
 
 def _when(seconds: float) -> datetime:
@@ -52,6 +87,7 @@ class ClaimPolicy:
     """What a verified token's claims must satisfy; built once per verifier."""
 
     audience: frozenset[str] | None
+    audience_patterns: tuple[re.Pattern[str], ...]
     issuer: frozenset[str] | None
     subject: str | None
     jwt_id: str | None
@@ -63,7 +99,7 @@ class ClaimPolicy:
     def build(
         cls,
         *,
-        audience: str | Sequence[str] | None = None,
+        audience: Audience | None = None,
         issuer: str | Sequence[str] | None = None,
         subject: str | None = None,
         jwt_id: str | None = None,
@@ -74,13 +110,16 @@ class ClaimPolicy:
         """Make a policy from verify()'s keyword options (see :func:`gatepass.jwt.verify`).
 
         Raises:
+            ConfigurationError: ``audience`` or ``issuer`` is not strings (or patterns).
             DurationError: ``leeway`` or ``max_age`` is not a duration.
         """
         required = tuple(require)
         if max_age is not None and "iat" not in required:
             required = (*required, "iat")
+        names, patterns = _audiences(audience)
         return cls(
-            audience=_names(audience, "audience"),
+            audience=names,
+            audience_patterns=patterns,
             issuer=_names(issuer, "issuer"),
             subject=subject,
             jwt_id=jwt_id,
@@ -189,14 +228,17 @@ class ClaimPolicy:
                 "The token names an audience; pass audience= to the verifier to accept it."
             )
         if type(aud) is str:
-            if aud in self.audience:
+            if aud in self.audience or self._pattern_matches((aud,)):
                 return
         elif type(aud) is list and all(type(a) is str for a in aud):
-            if self.audience.intersection(aud):
+            if self.audience.intersection(aud) or self._pattern_matches(aud):
                 return
         else:
             raise InvalidAudienceError("The token 'aud' must be a string or a list of strings.")
         raise InvalidAudienceError(f"The token is meant for {echo(aud)}, not this audience.")
+
+    def _pattern_matches(self, values: Sequence[str]) -> bool:
+        return any(p.fullmatch(v) for p in self.audience_patterns for v in values)
 
 
 def _not_numeric_date(value: object, name: str) -> None:

@@ -40,7 +40,8 @@ def parse_duration(value: Duration) -> timedelta:
             ``"7d"``, ``"2 days"``, ``"1.5 hours"``, ``"500ms"``, ``"2w"``, ``"1y"``
             (a year is 365.25 days, as in jsonwebtoken). A bare number in text is
             seconds (jsonwebtoken would read milliseconds; seconds is what a
-            setting such as ``"900"`` means here).
+            setting such as ``"900"`` means here). ``jwt.sign``/``jwt.verify``
+            refuse such text, where code ported from jsonwebtoken would pass it.
 
     Returns:
         The duration as a ``timedelta`` (it may be negative if written so).
@@ -84,3 +85,25 @@ def _to_timedelta(seconds: float, written: object) -> timedelta:
 def to_seconds(value: Duration) -> float:
     """The duration in seconds, as a float (internal helper)."""
     return parse_duration(value).total_seconds()
+
+
+def option_seconds(value: Duration, option: str) -> float:
+    """A jsonwebtoken-style option's duration in seconds; text must name its unit.
+
+    jsonwebtoken (the ``ms`` package) reads ``"120"`` as 120 milliseconds, and
+    :func:`parse_duration` as 120 seconds. Neither reading is safe to apply in
+    silence to a value ported from the other, so ``sign``/``verify`` refuse it.
+
+    Raises:
+        DurationError: unitless text, or not a duration at all.
+    """
+    if isinstance(value, str):
+        match = _TEXT.fullmatch(value.strip())
+        if match is not None and not match.group(2):
+            number = match.group(1)
+            raise DurationError(
+                f"{option}={value!r} has no unit: jsonwebtoken reads it as {number} "
+                f"milliseconds, gatepass would read seconds. Write {option}='{number}s' "
+                f"(or the number {number}) for seconds, or '{number}ms'."
+            )
+    return to_seconds(value)

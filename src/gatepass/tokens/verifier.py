@@ -22,7 +22,7 @@ from ._echo import echo
 from ._encoding import loads_object
 from .algorithms import ALGORITHMS, Algorithm
 from .cache import CachedToken, VerifiedTokenCache
-from .claims import ClaimPolicy
+from .claims import Audience, ClaimPolicy
 from .durations import Duration
 from .jws import check_algorithm, parse_header, split
 from .keys import Key
@@ -58,7 +58,7 @@ class Verifier:
         self,
         *,
         keys: Keys,
-        audience: str | Sequence[str] | None = None,
+        audience: Audience | None = None,
         issuer: str | Sequence[str] | None = None,
         subject: str | None = None,
         jwt_id: str | None = None,
@@ -77,8 +77,9 @@ class Verifier:
         Args:
             keys: a ``Key``, a ``KeySet`` (selected by ``kid``), a ``RemoteKeySet``
                 or a function ``(header, request) -> Key`` (sync or async).
-            audience: accepted ``aud`` value(s); a token with ``aud`` is refused
-                when this is ``None`` (RFC 7519 §4.1.3).
+            audience: accepted ``aud`` value(s): strings, or compiled patterns that
+                must match a whole value; a token with ``aud`` is refused when this
+                is ``None`` (RFC 7519 §4.1.3).
             issuer: accepted ``iss`` value(s).
             subject: the required ``sub``.
             jwt_id: the required ``jti``.
@@ -99,7 +100,8 @@ class Verifier:
 
         Raises:
             ConfigurationError: unsupported keys/algorithms, a key outside
-                ``algorithms``, or a cache that already serves another verifier.
+                ``algorithms``, an ``audience``/``issuer`` that is not strings (or
+                patterns), or a cache that already serves another verifier.
             DurationError: ``leeway`` or ``max_age`` is not a duration.
         """
         self._policy = ClaimPolicy.build(
