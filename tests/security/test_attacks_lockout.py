@@ -3,8 +3,9 @@
 Brute-force defence (OWASP ASVS 2.2.1, OWASP Authentication Cheat Sheet "Account
 Lockout"): once an account has used its attempts, the right password does not help
 until the window has passed, and the refusal is the same whether the account exists
-(ASVS 2.2 / CWE-204). The window is two seconds here so the test can see it pass; the
-limiter reads the wall clock itself (``limits``), so the test waits for it.
+(ASVS 2.2 / CWE-204). The window is two seconds here so the test can see it pass: the
+counters live in ``limits``' storage, which reads the wall clock itself and takes no
+clock to inject, so this one test waits for it.
 """
 
 from __future__ import annotations
