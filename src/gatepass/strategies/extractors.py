@@ -16,14 +16,7 @@ Extractor = Callable[[HTTPConnection], Awaitable[str | None]]
 
 
 def from_auth_header(scheme: str = "Bearer") -> Extractor:
-    """Read ``Authorization: <scheme> <token>`` (RFC 6750 §2.1 for ``Bearer``).
-
-    Args:
-        scheme: the auth scheme, compared case-insensitively.
-
-    Returns:
-        The extractor.
-    """
+    """Read ``Authorization: <scheme> <token>``, the scheme case-insensitive (RFC 6750 §2.1)."""
     wanted = scheme.lower()  # once here, not on every request
 
     async def extract(request: HTTPConnection) -> str | None:
@@ -40,23 +33,12 @@ def from_auth_header(scheme: str = "Bearer") -> Extractor:
 
 
 def from_bearer_header() -> Extractor:
-    """Read ``Authorization: Bearer <token>`` (the default).
-
-    Returns:
-        The extractor.
-    """
+    """Read ``Authorization: Bearer <token>`` (the default)."""
     return from_auth_header("Bearer")
 
 
 def from_header(name: str) -> Extractor:
-    """Read the whole value of a named header (``X-Access-Token``).
-
-    Args:
-        name: the header name.
-
-    Returns:
-        The extractor.
-    """
+    """Read the whole value of header ``name`` (``X-Access-Token``)."""
 
     async def extract(request: HTTPConnection) -> str | None:
         return request.headers.get(name) or None
@@ -65,14 +47,7 @@ def from_header(name: str) -> Extractor:
 
 
 def from_cookie(name: str) -> Extractor:
-    """Read a cookie (pair it with CSRF protection: browsers send cookies on their own).
-
-    Args:
-        name: the cookie name.
-
-    Returns:
-        The extractor.
-    """
+    """Read cookie ``name`` (pair it with CSRF protection: browsers send cookies on their own)."""
 
     async def extract(request: HTTPConnection) -> str | None:
         return request.cookies.get(name) or None
@@ -81,15 +56,8 @@ def from_cookie(name: str) -> Extractor:
 
 
 def from_query(name: str = "access_token") -> Extractor:
-    """Read a query parameter (RFC 6750 §2.3; URLs end up in logs: last resort, e.g.
-    WebSockets, which cannot set headers in browsers).
-
-    Args:
-        name: the parameter name.
-
-    Returns:
-        The extractor.
-    """
+    """Read query parameter ``name`` (RFC 6750 §2.3). URLs end up in logs: a last resort,
+    for WebSockets, which cannot set headers in browsers."""
 
     async def extract(request: HTTPConnection) -> str | None:
         return request.query_params.get(name) or None
@@ -98,14 +66,7 @@ def from_query(name: str = "access_token") -> Extractor:
 
 
 def from_body(name: str = "access_token") -> Extractor:
-    """Read a form or JSON body field (RFC 6750 §2.2).
-
-    Args:
-        name: the field name.
-
-    Returns:
-        The extractor.
-    """
+    """Read form or JSON body field ``name`` (RFC 6750 §2.2)."""
 
     async def extract(request: HTTPConnection) -> str | None:
         if not isinstance(request, Request):
@@ -117,14 +78,7 @@ def from_body(name: str = "access_token") -> Extractor:
 
 
 def chain(*extractors: Extractor) -> Extractor:
-    """Try extractors in order; the first token found wins (``fromExtractors``).
-
-    Args:
-        *extractors: the extractors.
-
-    Returns:
-        The combined extractor.
-    """
+    """Try ``extractors`` in order; the first token found wins (``fromExtractors``)."""
 
     async def extract(request: HTTPConnection) -> str | None:
         for extractor in extractors:
