@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from gatepass.tokens.stores.base import (
     Clock,
+    RefreshFamily,
     RefreshRecord,
     RefreshStore,
     RevocationStore,
@@ -36,6 +37,7 @@ __all__ = [
     "MemoryRevocationStore",
     "RedisRefreshStore",
     "RedisRevocationStore",
+    "RefreshFamily",
     "RefreshRecord",
     "RefreshStore",
     "RevocationStore",
