@@ -7,6 +7,7 @@ shows nothing private (OWASP ASVS 8.2.1).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,12 +22,12 @@ from gatepass.errors import (
 from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
 from gatepass.security.redirects import safe_next
+from gatepass.server.account import device_summary, end_other_logins
 from gatepass.server.logging import account_hash
 from gatepass.server.rendering import render, see_other
 from gatepass.server.state import REGISTER_LIMIT, client_address, state_of
 from gatepass.sessions import (
     current_handle,
-    end_other_sessions,
     end_session,
     flash,
     list_sessions,
@@ -44,7 +45,8 @@ async def _user(request: Request) -> User | None:
     return user
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def read_form(request: Request) -> dict[str, str]:
+    """The posted form's text fields, each cut to ``MAX_FIELD`` characters."""
     async with request.form(max_files=0, max_fields=20) as form:
         return {key: value[:MAX_FIELD] for key, value in form.items() if isinstance(value, str)}
 
@@ -67,7 +69,7 @@ async def login_page(request: Request, next: str | None = None) -> Response:
 async def login(request: Request, next: str | None = None) -> Response:
     """Check the form; 303 to ``next`` (same-site only) or the dashboard, else back."""
     state = state_of(request)
-    form = await _form(request)
+    form = await read_form(request)
     email, password = form.get("email", "").strip(), form.get("password", "")
     address = client_address(request)
     safe = safe_next(next, default="")
@@ -122,7 +124,7 @@ async def register(request: Request) -> Response:
     state = state_of(request)
     if not state.settings.allow_registration:
         return _registration_closed(request)
-    form = await _form(request)
+    form = await read_form(request)
     email, password = form.get("email", "").strip(), form.get("password", "")
     address = client_address(request)
     try:
@@ -169,17 +171,21 @@ async def require_page_user(request: Request) -> User:
 PageUser = Annotated[User, Depends(require_page_user)]
 
 
+def _utc(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
 @router.get("/dashboard")
 async def dashboard(request: Request, user: PageUser) -> Response:
-    """The account page: who is logged in and their active sessions."""
+    """The account page: who is logged in, their browser sessions and API logins."""
     sessions = await list_sessions(request)
     here = current_handle(request)
     rows = [
         {
             "handle": item.handle,
-            "created_at": item.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-            "last_seen": item.last_seen.strftime("%Y-%m-%d %H:%M UTC"),
-            "user_agent": _device(item.user_agent),
+            "created_at": _utc(item.created_at),
+            "last_seen": _utc(item.last_seen),
+            "user_agent": device_summary(item.user_agent),
             "current": item.handle == here,
         }
         for item in sessions
@@ -191,17 +197,29 @@ async def dashboard(request: Request, user: PageUser) -> Response:
                 "handle": "",
                 "created_at": "now",
                 "last_seen": "now",
-                "user_agent": _device(request.headers.get("user-agent", "")),
+                "user_agent": device_summary(request.headers.get("user-agent", "")),
                 "current": True,
             },
         )
-    social = state_of(request).social
+    state = state_of(request)
+    logins = [
+        {
+            "id": family.family_id,
+            "created_at": _utc(datetime.fromtimestamp(family.issued_at, UTC)),
+            "last_used": _utc(datetime.fromtimestamp(family.last_used, UTC)),
+            "device": family.device or "Unknown device",
+            "address": family.address or "",
+        }
+        for family in await state.tokens.families(user.id)
+    ]
+    social = state.social
     links = await social.links(user) if social is not None else []
     return render(
         request,
         "dashboard.html",
         user=user,
         sessions=rows,
+        logins=logins,
         links=[
             {
                 "provider": link.provider,
@@ -213,13 +231,6 @@ async def dashboard(request: Request, user: PageUser) -> Response:
             for link in links
         ],
     )
-
-
-def _device(agent: str) -> str:
-    for name in ("Edg", "Chrome", "Firefox", "Safari", "curl", "python-httpx"):
-        if name in agent:
-            return {"Edg": "Edge"}.get(name, name) + (" on Linux" if "Linux" in agent else "")
-    return agent[:60] or "Unknown device"
 
 
 @router.post("/sessions/{handle}/revoke")
@@ -235,10 +246,9 @@ async def revoke_session(request: Request, handle: str, user: PageUser) -> Respo
 
 @router.post("/sessions/revoke-others")
 async def revoke_other_sessions(request: Request, user: PageUser) -> Response:
-    """Log out every other session of this user."""
-    ended = await end_other_sessions(request)
-    state_of(request).security.event("session.revoked_others", user_id=user.id, count=ended)
-    flash(request, "success", f"Logged out {ended} other session{'s' if ended != 1 else ''}.")
+    """Log out every other browser session and every API login of this user."""
+    ended = await end_other_logins(request, user, keep_session=True)
+    flash(request, "success", ended.sentence())
     return see_other(DEFAULT_LANDING)
 
 
