@@ -70,7 +70,7 @@ async def test_log_out_all_others_on_the_dashboard_ends_token_logins(
     assert response.status_code == 303
     page = await client.get("/dashboard", headers=BROWSER)
 
-    assert "Logged out 0 other sessions and 1 API login." in page.text
+    assert "Logged out 0 other sessions. Ended 1 API login." in page.text
     assert not await refreshes(client, pair)
     assert await me_status(client, pair) == 401
     assert not _END_FORM.search(page.text)
@@ -303,7 +303,7 @@ async def test_dashboard_password_change_keeps_this_browser_and_ends_the_rest(
     page = await client.get("/dashboard", headers=BROWSER)
 
     assert response.status_code == 303
-    assert "Your password has been changed. Logged out 1 other session and 1 API login." in (
+    assert "Your password has been changed. Logged out 1 other session. Ended 1 API login." in (
         page.text
     )
     assert client.cookies.get("gatepass_session") not in (None, before)

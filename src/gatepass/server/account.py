@@ -50,10 +50,10 @@ class Ended:
     logins: int
 
     def sentence(self) -> str:
-        """Say it to the user, e.g. "Logged out 2 other sessions and 1 API login."."""
+        """Say it to the user: "Logged out 2 other sessions. Ended 1 API login."."""
         sessions = f"{self.sessions} other session{'' if self.sessions == 1 else 's'}"
         logins = f"{self.logins} API login{'' if self.logins == 1 else 's'}"
-        return f"Logged out {sessions} and {logins}."
+        return f"Logged out {sessions}. Ended {logins}."
 
 
 async def end_other_logins(connection: HTTPConnection, user: User, *, keep_session: bool) -> Ended:
