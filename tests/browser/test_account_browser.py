@@ -68,13 +68,24 @@ def _refreshes(base: str, pair: dict[str, Any]) -> bool:
     return response.status_code == 200
 
 
-def test_dashboard_lists_api_logins_and_ends_one(live_server: str, page: Page) -> None:
-    csp_errors = _csp_errors(page)
-    page.goto(f"{live_server}/register")
+def _register(page: Page, base: str) -> None:
+    page.goto(f"{base}/register")
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
     page.click("button.primary")
-    page.wait_for_url(f"{live_server}/dashboard")
+    page.wait_for_url(f"{base}/dashboard")
+
+
+def _change_password(page: Page, base: str, current: str) -> None:
+    page.get_by_label("Current password").fill(current)
+    page.get_by_label("New password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_url(f"{base}/dashboard")
+
+
+def test_dashboard_lists_api_logins_and_ends_one(live_server: str, page: Page) -> None:
+    csp_errors = _csp_errors(page)
+    _register(page, live_server)
     ended, kept = _token_pair(live_server), _token_pair(live_server)
 
     page.reload()
@@ -99,25 +110,15 @@ def test_dashboard_changes_the_password_and_ends_the_api_logins(
     live_server: str, page: Page
 ) -> None:
     csp_errors = _csp_errors(page)
-    page.goto(f"{live_server}/register")
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_url(f"{live_server}/dashboard")
+    _register(page, live_server)
     pair = _token_pair(live_server)
     page.reload()
 
-    page.get_by_label("Current password").fill("not my password")
-    page.get_by_label("New password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Change password").click()
-    page.wait_for_url(f"{live_server}/dashboard")
+    _change_password(page, live_server, "not my password")
     assert page.get_by_text("The current password is not correct.").is_visible()
     assert _axe_violations(page) == []
 
-    page.get_by_label("Current password").fill(PASSWORD)
-    page.get_by_label("New password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Change password").click()
-    page.wait_for_url(f"{live_server}/dashboard")
+    _change_password(page, live_server, PASSWORD)
     assert page.get_by_text("Your password has been changed.").is_visible()
     assert page.get_by_text("Ended 1 API login.").is_visible()
     screenshot(page, "dashboard-password-changed")

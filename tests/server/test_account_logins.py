@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from gatepass.server.app import create_app
 from gatepass.server.logging import SecurityLog
@@ -51,6 +51,24 @@ async def refreshes(client: httpx.AsyncClient, pair: dict[str, Any]) -> bool:
     response = await client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert response.status_code in (200, 401), response.text
     return response.status_code == 200
+
+
+async def change_password(
+    client: httpx.AsyncClient,
+    pair: dict[str, Any],
+    password: str = PASSWORD,
+    new_password: str = NEW_PASSWORD,
+) -> httpx.Response:
+    body = {"password": password, "new_password": new_password}
+    return await client.post(
+        "/auth/password/change", json=body, headers=bearer(pair["access_token"])
+    )
+
+
+async def assert_ended(client: httpx.AsyncClient, *pairs: dict[str, Any]) -> None:
+    for pair in pairs:
+        assert not await refreshes(client, pair)
+        assert await me_status(client, pair) == 401
 
 
 async def me_status(client: httpx.AsyncClient, pair: dict[str, Any]) -> int:
@@ -175,9 +193,7 @@ async def test_json_logout_everywhere_ends_every_login(
     )
 
     assert response.status_code == 204
-    for pair in (first, second):
-        assert not await refreshes(other_client, pair)
-        assert await me_status(other_client, pair) == 401
+    await assert_ended(other_client, first, second)
     assert (await client.get("/dashboard", headers=BROWSER)).status_code == 303
 
 
@@ -188,16 +204,10 @@ async def test_password_change_by_token_ends_every_login_and_takes_the_new_passw
     caller = await token_pair(other_client)
     other = await token_pair(other_client)
 
-    response = await other_client.post(
-        "/auth/password/change",
-        json={"password": PASSWORD, "new_password": NEW_PASSWORD},
-        headers=bearer(caller["access_token"]),
-    )
+    response = await change_password(other_client, caller)
 
     assert response.status_code == 204
-    for pair in (caller, other):
-        assert not await refreshes(other_client, pair)
-        assert await me_status(other_client, pair) == 401
+    await assert_ended(other_client, caller, other)
     assert (await client.get("/dashboard", headers=BROWSER)).status_code == 303
     old = await other_client.post(
         "/auth/token", json={"email": "ada@example.com", "password": PASSWORD}
@@ -212,11 +222,7 @@ async def test_password_change_refuses_a_wrong_current_password(
     await register(client)
     pair = await token_pair(api)
 
-    response = await api.post(
-        "/auth/password/change",
-        json={"password": "not the password", "new_password": NEW_PASSWORD},
-        headers=bearer(pair["access_token"]),
-    )
+    response = await change_password(api, pair, "not the password")
 
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_credentials"
@@ -229,11 +235,7 @@ async def test_password_change_refuses_a_weak_new_password(
     await register(client)
     pair = await token_pair(api)
 
-    response = await api.post(
-        "/auth/password/change",
-        json={"password": PASSWORD, "new_password": "password"},
-        headers=bearer(pair["access_token"]),
-    )
+    response = await change_password(api, pair, PASSWORD, "password")
 
     assert response.status_code == 422
     assert response.json()["error"] == "weak_password"
@@ -245,16 +247,7 @@ async def test_password_change_guessing_is_throttled_like_login(
 ) -> None:
     await register(client)
     pair = await token_pair(api)
-    statuses = [
-        (
-            await api.post(
-                "/auth/password/change",
-                json={"password": f"guess {n}", "new_password": NEW_PASSWORD},
-                headers=bearer(pair["access_token"]),
-            )
-        ).status_code
-        for n in range(7)
-    ]
+    statuses = [(await change_password(api, pair, f"guess {n}")).status_code for n in range(7)]
 
     assert statuses[0] == 401
     assert statuses[-1] == 429
@@ -363,11 +356,7 @@ async def test_password_change_mails_a_notice_through_smtp(
     client.cookies.clear()  # from here on a script, with a token only
     pair = await token_pair(client)
 
-    response = await client.post(
-        "/auth/password/change",
-        json={"password": PASSWORD, "new_password": NEW_PASSWORD},
-        headers=bearer(pair["access_token"]),
-    )
+    response = await change_password(client, pair)
 
     assert response.status_code == 204
     # Waited for off the event loop, which delivers the mail in the background.
@@ -385,15 +374,26 @@ async def test_without_a_mail_url_the_notice_lands_in_the_outbox(
     client.cookies.clear()  # from here on a script, with a token only
     pair = await token_pair(client)
 
-    await client.post(
-        "/auth/password/change",
-        json={"password": PASSWORD, "new_password": NEW_PASSWORD},
-        headers=bearer(pair["access_token"]),
-    )
+    await change_password(client, pair)
     await app.state.gatepass.mail.drain()
 
     [mail] = (settings.data_dir / "outbox").glob("*.eml")
     assert "To: ada@example.com" in mail.read_text()
+
+
+def test_a_mail_url_that_is_not_smtp_is_refused_with_the_forms(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(data_dir=tmp_path, mail_url=SecretStr("http://mail.example.com"))
+
+    assert "smtp+starttls://user:pass@host:port" in str(caught.value)
+
+
+def test_smtp_credentials_without_tls_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(data_dir=tmp_path, mail_url=SecretStr("smtp://user:secret@127.0.0.1:25"))
+
+    assert "need TLS" in str(caught.value)
+    assert "secret" not in str(caught.value)
 
 
 def _sid(pair: dict[str, Any]) -> str:

@@ -114,7 +114,7 @@ async def list_logins(request: Request, user: ApiUser) -> Response:
 @router.delete(
     "/api/me/logins/{login_id}",
     status_code=204,
-    responses=responses(401, 404, 422, 503),
+    responses=responses(401, 403, 404, 422, 503),
     dependencies=[Depends(bearer)],
     summary="End one browser session or API login of the token's user",
 )

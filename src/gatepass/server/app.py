@@ -39,7 +39,7 @@ STATIC = Path(__file__).parent / "static"
 # The JSON endpoints take no ambient credentials (no cookie is read there), so a
 # forged cross-site request gains nothing (OWASP CSRF Prevention Cheat Sheet).
 MAX_BODY = 64 * 1024
-CSRF_EXEMPT = ("/auth/token", "/auth/refresh", "/auth/logout")
+CSRF_EXEMPT = ("/auth/token", "/auth/refresh", "/auth/logout", "/auth/logout-everywhere")
 
 
 def create_app(
