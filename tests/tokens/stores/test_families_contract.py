@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from gatepass.errors import RevokedTokenError
+from gatepass.errors import RevokedTokenError, StoreUnavailableError
 from gatepass.tokens.refresh import hash_refresh_token
-from gatepass.tokens.stores import RefreshFamily, RefreshRecord
+from gatepass.tokens.stores import RedisRefreshStore, RefreshFamily, RefreshRecord
 from gatepass.tokens.stores.base import MAX_DEVICE_LENGTH
 
-from .helpers import START, Backend
+from .helpers import START, Backend, unreachable_redis
 from .test_service import service_for
 
 
@@ -163,3 +163,24 @@ async def test_a_family_revoked_by_reuse_is_no_longer_listed(backend: Backend) -
         await service.refresh(pair.refresh_token)
 
     assert await service.families("user-1") == []
+
+
+async def test_redis_keeps_a_family_small(redis_backend: Backend) -> None:
+    assert redis_backend.redis is not None
+    agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140"
+    await redis_backend.refresh.add(record("t"), device=agent, address="2001:db8::1")
+
+    family = await redis_backend.redis.memory_usage(f"{redis_backend.prefix}rf:family-1")
+    index = await redis_backend.redis.memory_usage(f"{redis_backend.prefix}rfu:user-1")
+
+    assert 0 < (family or 0) <= 300
+    assert 0 < (index or 0) <= 160
+
+
+async def test_listing_families_fails_closed_when_redis_is_down() -> None:
+    store = RedisRefreshStore(unreachable_redis())
+
+    with pytest.raises(StoreUnavailableError):
+        await store.families("user-1")
+    with pytest.raises(StoreUnavailableError):
+        await store.forget_family("user-1", "family-1")

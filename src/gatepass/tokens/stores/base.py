@@ -79,8 +79,11 @@ class RefreshFamily:
     address: str | None = None
 
 
-MAX_DEVICE_LENGTH = 80
-"""Stores keep at most this many characters of a login's device and address."""
+MAX_DEVICE_LENGTH = 60
+"""Stores keep at most this many characters of a login's device and address.
+
+Under Redis's ``hash-max-listpack-value`` (64 by default), so a family's hash stays a
+compact listpack (~250 bytes) rather than a hash table (~650)."""
 
 
 def login_detail(value: str | None) -> str | None:
