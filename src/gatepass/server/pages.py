@@ -45,10 +45,13 @@ async def _user(request: Request) -> User | None:
     return user
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """The posted form's text fields, each cut to ``MAX_FIELD`` characters."""
+async def _form(request: Request) -> dict[str, str]:
     async with request.form(max_files=0, max_fields=20) as form:
         return {key: value[:MAX_FIELD] for key, value in form.items() if isinstance(value, str)}
+
+
+read_form = _form
+"""The posted form's text fields, each cut to ``MAX_FIELD`` characters (for other pages)."""
 
 
 @router.get("/")
@@ -69,7 +72,7 @@ async def login_page(request: Request, next: str | None = None) -> Response:
 async def login(request: Request, next: str | None = None) -> Response:
     """Check the form; 303 to ``next`` (same-site only) or the dashboard, else back."""
     state = state_of(request)
-    form = await read_form(request)
+    form = await _form(request)
     email, password = form.get("email", "").strip(), form.get("password", "")
     address = client_address(request)
     safe = safe_next(next, default="")
@@ -124,7 +127,7 @@ async def register(request: Request) -> Response:
     state = state_of(request)
     if not state.settings.allow_registration:
         return _registration_closed(request)
-    form = await read_form(request)
+    form = await _form(request)
     email, password = form.get("email", "").strip(), form.get("password", "")
     address = client_address(request)
     try:
@@ -171,10 +174,6 @@ async def require_page_user(request: Request) -> User:
 PageUser = Annotated[User, Depends(require_page_user)]
 
 
-def _utc(when: datetime) -> str:
-    return when.strftime("%Y-%m-%d %H:%M UTC")
-
-
 @router.get("/dashboard")
 async def dashboard(request: Request, user: PageUser) -> Response:
     """The account page: who is logged in, their browser sessions and API logins."""
@@ -183,9 +182,9 @@ async def dashboard(request: Request, user: PageUser) -> Response:
     rows = [
         {
             "handle": item.handle,
-            "created_at": _utc(item.created_at),
-            "last_seen": _utc(item.last_seen),
-            "user_agent": device_summary(item.user_agent),
+            "created_at": item.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "last_seen": item.last_seen.strftime("%Y-%m-%d %H:%M UTC"),
+            "user_agent": _device(item.user_agent),
             "current": item.handle == here,
         }
         for item in sessions
@@ -197,7 +196,7 @@ async def dashboard(request: Request, user: PageUser) -> Response:
                 "handle": "",
                 "created_at": "now",
                 "last_seen": "now",
-                "user_agent": device_summary(request.headers.get("user-agent", "")),
+                "user_agent": _device(request.headers.get("user-agent", "")),
                 "current": True,
             },
         )
@@ -205,8 +204,8 @@ async def dashboard(request: Request, user: PageUser) -> Response:
     logins = [
         {
             "id": family.family_id,
-            "created_at": _utc(datetime.fromtimestamp(family.issued_at, UTC)),
-            "last_used": _utc(datetime.fromtimestamp(family.last_used, UTC)),
+            "created_at": _utc(family.issued_at),
+            "last_used": _utc(family.last_used),
             "device": family.device or "Unknown device",
             "address": family.address or "",
         }
@@ -231,6 +230,13 @@ async def dashboard(request: Request, user: PageUser) -> Response:
             for link in links
         ],
     )
+
+
+_device = device_summary
+
+
+def _utc(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @router.post("/sessions/{handle}/revoke")
