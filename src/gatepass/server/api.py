@@ -24,6 +24,7 @@ from gatepass.errors import (
 )
 from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
+from gatepass.server.account import device_summary
 from gatepass.server.errors import ErrorBody, responses
 from gatepass.server.keyring import JWKS_MAX_AGE
 from gatepass.server.state import API_STRATEGY, REFRESH_LIMIT, client_address, state_of
@@ -140,7 +141,9 @@ async def issue_token(request: Request, body: TokenRequest) -> Response:
         raise InvalidCredentialsError(BAD_CREDENTIALS)
     await state.throttle.succeeded(account=body.email, address=address)
     state.keyring.refresh()
-    pair = await state.tokens.issue(user.id)
+    # Recorded so the user can tell this login apart in their list (OWASP ASVS 5.0 7.5.2).
+    device = device_summary(request.headers.get("user-agent", ""))
+    pair = await state.tokens.issue(user.id, device=device, address=address)
     state.security.event("login.success", channel="api", user_id=user.id, address=address)
     return _pair(pair)
 

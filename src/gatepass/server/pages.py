@@ -7,6 +7,7 @@ shows nothing private (OWASP ASVS 8.2.1).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -22,11 +23,11 @@ from gatepass.errors import (
 from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
 from gatepass.security.redirects import safe_next
+from gatepass.server.account import device_summary, end_other_logins
 from gatepass.server.rendering import render, see_other
 from gatepass.server.state import REGISTER_LIMIT, client_address, state_of
 from gatepass.sessions import (
     current_handle,
-    end_other_sessions,
     end_session,
     flash,
     list_sessions,
@@ -47,6 +48,10 @@ async def _user(request: Request) -> User | None:
 async def _form(request: Request) -> dict[str, str]:
     async with request.form(max_files=0, max_fields=20) as form:
         return {key: value[:MAX_FIELD] for key, value in form.items() if isinstance(value, str)}
+
+
+read_form = _form
+"""The posted form's text fields, each cut to ``MAX_FIELD`` characters (for other pages)."""
 
 
 @router.get("/")
@@ -171,7 +176,7 @@ PageUser = Annotated[User, Depends(require_page_user)]
 
 @router.get("/dashboard")
 async def dashboard(request: Request, user: PageUser) -> Response:
-    """The account page: who is logged in and their active sessions."""
+    """The account page: who is logged in, their browser sessions and API logins."""
     sessions = await list_sessions(request)
     here = current_handle(request)
     rows = [
@@ -195,13 +200,25 @@ async def dashboard(request: Request, user: PageUser) -> Response:
                 "current": True,
             },
         )
-    social = state_of(request).social
+    state = state_of(request)
+    logins = [
+        {
+            "id": family.family_id,
+            "created_at": _utc(family.issued_at),
+            "last_used": _utc(family.last_used),
+            "device": family.device or "Unknown device",
+            "address": family.address or "",
+        }
+        for family in await state.tokens.families(user.id)
+    ]
+    social = state.social
     links = await social.links(user) if social is not None else []
     return render(
         request,
         "dashboard.html",
         user=user,
         sessions=rows,
+        logins=logins,
         links=[
             {
                 "provider": link.provider,
@@ -215,11 +232,11 @@ async def dashboard(request: Request, user: PageUser) -> Response:
     )
 
 
-def _device(agent: str) -> str:
-    for name in ("Edg", "Chrome", "Firefox", "Safari", "curl", "python-httpx"):
-        if name in agent:
-            return {"Edg": "Edge"}.get(name, name) + (" on Linux" if "Linux" in agent else "")
-    return agent[:60] or "Unknown device"
+_device = device_summary
+
+
+def _utc(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @router.post("/sessions/{handle}/revoke")
@@ -235,10 +252,9 @@ async def revoke_session(request: Request, handle: str, user: PageUser) -> Respo
 
 @router.post("/sessions/revoke-others")
 async def revoke_other_sessions(request: Request, user: PageUser) -> Response:
-    """Log out every other session of this user."""
-    ended = await end_other_sessions(request)
-    state_of(request).security.event("session.revoked_others", user_id=user.id, count=ended)
-    flash(request, "success", f"Logged out {ended} other session{'s' if ended != 1 else ''}.")
+    """Log out every other browser session and every API login of this user."""
+    ended = await end_other_logins(request, user, keep_session=True)
+    flash(request, "success", ended.sentence())
     return see_other(DEFAULT_LANDING)
 
 

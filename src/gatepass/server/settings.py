@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     # Token endpoint client authentication (RFC 6749 §2.3.1); unset: what the
     # provider's discovery document lists, client_secret_basic first.
     oidc_client_auth: Literal["client_secret_basic", "client_secret_post"] | None = None
+    # Mail: smtp://, smtp+starttls:// or smtps:// (with user:pass@ as needed); unset
+    # writes each message as an .eml file to <data dir>/outbox/ (development).
+    mail_url: SecretStr | None = None
+    mail_from: str | None = Field(default=None, min_length=3, max_length=320)
 
     @field_validator(
         "access_token_ttl",
@@ -141,6 +145,19 @@ class Settings(BaseSettings):
         # As long as the HMAC-SHA-256 output it keys (RFC 2104 §3).
         if value is not None and len(value.get_secret_value().encode()) < 32:
             raise ValueError("must be at least 32 bytes")
+        return value
+
+    @field_validator("mail_url")
+    @classmethod
+    def _known_mail(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from gatepass.errors import ConfigurationError
+            from gatepass.mail import SMTPTransport
+
+            try:
+                SMTPTransport.from_url(value.get_secret_value())
+            except ConfigurationError as exc:
+                raise ValueError(exc.message) from None
         return value
 
     @field_validator("jwt_secret")
@@ -276,6 +293,14 @@ class Settings(BaseSettings):
     def effective_public_url(self) -> str:
         """The external origin of the server: ``public_url``, else ``issuer``."""
         return (self.public_url or self.issuer).rstrip("/")
+
+    @property
+    def effective_mail_from(self) -> str:
+        """The ``From`` of mail: ``mail_from``, else no-reply at the public host."""
+        if self.mail_from:
+            return self.mail_from
+        host = urlsplit(self.effective_public_url).hostname or "localhost"
+        return f"{self.site_name} <no-reply@{host}>"
 
     @property
     def effective_secure_cookies(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from gatepass.authenticator import Authenticator
+from gatepass.mail import MailSender, MailTemplates, MailTransport, OutboxTransport, SMTPTransport
 from gatepass.passwords import Argon2Parameters, PasswordHasher, PasswordPolicy
 from gatepass.security.ratelimit import LoginThrottle, RateLimiter
 from gatepass.server.backends import Backends
@@ -41,6 +42,8 @@ class ServerState:
     throttle: LoginThrottle
     limiter: RateLimiter
     security: SecurityLog
+    mail: MailSender
+    mail_templates: MailTemplates
     social: SocialLogin | None = None
     log_key: bytes = field(default=b"", repr=False)
 
@@ -168,6 +171,11 @@ class ServerState:
                 namespace=f"{settings.redis_prefix}register",
             ),
             security=security,
+            # Mail leaves in the background, drained when the app shuts down.
+            mail=MailSender(mail_transport(settings)),
+            mail_templates=MailTemplates(
+                sender=settings.effective_mail_from, site_name=settings.site_name
+            ),
             social=social,
             # An HMAC key, so a logged pseudonym cannot be reversed from a word list
             # (CWE-532, CWE-759); the same across restarts and workers.
@@ -177,6 +185,23 @@ class ServerState:
                 else log_secret(settings.data_dir)
             ).encode(),
         )
+
+
+def mail_transport(settings: Settings) -> MailTransport:
+    """Where the server's mail goes: ``GATEPASS_MAIL_URL``, else ``<data dir>/outbox/``.
+
+    Args:
+        settings: the validated settings.
+
+    Returns:
+        An SMTP transport, or an outbox writing ``.eml`` files and logging their links.
+
+    Raises:
+        ConfigurationError: the mail URL is not usable.
+    """
+    if settings.mail_url is None:
+        return OutboxTransport(settings.data_dir / "outbox")
+    return SMTPTransport.from_url(settings.mail_url.get_secret_value())
 
 
 def state_of(connection: HTTPConnection) -> ServerState:

@@ -127,7 +127,13 @@ class RefreshTokenService:
         self._family_id_factory = family_id_factory
 
     async def issue(
-        self, subject: str, *, client_id: str | None = None, scope: str | None = None
+        self,
+        subject: str,
+        *,
+        client_id: str | None = None,
+        scope: str | None = None,
+        device: str | None = None,
+        address: str | None = None,
     ) -> IssuedRefreshToken:
         """Start a new family (a login) with its first refresh token.
 
@@ -135,6 +141,8 @@ class RefreshTokenService:
             subject: the user (``sub``).
             client_id: the OAuth client, when known.
             scope: space-separated scopes, when known.
+            device: a short user-agent summary, listed with the family.
+            address: the client address, listed with the family.
 
         Returns:
             The token and its record.
@@ -149,6 +157,8 @@ class RefreshTokenService:
             client_id=client_id,
             scope=scope,
             family_issued_at=now,
+            device=device,
+            address=address,
         )
 
     async def rotate(self, token: str, *, client_id: str | None = None) -> IssuedRefreshToken:
@@ -236,6 +246,8 @@ class RefreshTokenService:
         client_id: str | None,
         scope: str | None,
         family_issued_at: int,
+        device: str | None = None,
+        address: str | None = None,
     ) -> IssuedRefreshToken:
         now = math.floor(self._clock())
         token = self._token_factory()
@@ -250,5 +262,5 @@ class RefreshTokenService:
             expires_at=min(now + self._lifetime, family_issued_at + self._family_lifetime),
             family_issued_at=family_issued_at,
         )
-        await self._store.add(record)
+        await self._store.add(record, device=device, address=address)
         return IssuedRefreshToken(token=token, record=record)

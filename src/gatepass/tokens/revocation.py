@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from gatepass.errors import ConfigurationError
-from gatepass.tokens.stores.base import Clock, RefreshRecord, RevocationStore
+from gatepass.tokens.stores.base import Clock, RefreshFamily, RefreshRecord, RevocationStore
 
 __all__ = ["FAMILY_CLAIM", "RevocationList"]
 
@@ -145,4 +145,20 @@ class RevocationList:
             family_id=record.family_id,
             subject=record.subject,
             issued_at=record.family_issued_at,
+        )
+
+    async def is_listed_family_revoked(self, family: RefreshFamily) -> bool:
+        """:meth:`is_family_revoked` for a listed family (same question, same answer).
+
+        Args:
+            family: the family's entry.
+
+        Returns:
+            ``True`` when the family may not be refreshed any more.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
+        """
+        return await self._store.is_revoked(
+            family_id=family.family_id, subject=family.subject, issued_at=family.issued_at
         )

@@ -22,7 +22,7 @@ from gatepass.tokens.keyset import KeySet
 from gatepass.tokens.refresh import IssuedRefreshToken, RefreshTokenService
 from gatepass.tokens.revocation import FAMILY_CLAIM, RevocationList
 from gatepass.tokens.signing import sign
-from gatepass.tokens.stores.base import Clock, RefreshStore, RevocationStore
+from gatepass.tokens.stores.base import Clock, RefreshFamily, RefreshStore, RevocationStore
 from gatepass.tokens.verifier import Verifier
 
 __all__ = ["AT_JWT_TYP", "TokenPair", "TokenService", "new_token_id"]
@@ -108,6 +108,7 @@ class TokenService:
                 f"Key {signer.kid!r} cannot sign; TokenService needs the private key."
             )
         self._keys = keys
+        self._refresh_store = refresh_store
         self._issuer = issuer
         self._audience = audience
         self._access_ttl = access_ttl
@@ -139,7 +140,13 @@ class TokenService:
         )
 
     async def issue(
-        self, subject: str, *, client_id: str | None = None, scope: str | None = None
+        self,
+        subject: str,
+        *,
+        client_id: str | None = None,
+        scope: str | None = None,
+        device: str | None = None,
+        address: str | None = None,
     ) -> TokenPair:
         """Log a user in: start a refresh family and issue its first pair.
 
@@ -147,6 +154,8 @@ class TokenService:
             subject: the user id (``sub``).
             client_id: the OAuth client, when known (RFC 9068 ``client_id``).
             scope: space-separated scopes, when known.
+            device: a short user-agent summary, listed with the login.
+            address: the client address, listed with the login.
 
         Returns:
             The token pair.
@@ -157,7 +166,9 @@ class TokenService:
         """
         if not subject:
             raise ConfigurationError("A token needs a non-empty subject.")
-        issued = await self.refresh_tokens.issue(subject, client_id=client_id, scope=scope)
+        issued = await self.refresh_tokens.issue(
+            subject, client_id=client_id, scope=scope, device=device, address=address
+        )
         return self._pair(issued)
 
     async def refresh(self, refresh_token: str, *, client_id: str | None = None) -> TokenPair:
@@ -238,6 +249,71 @@ class TokenService:
             StoreUnavailableError: the revocation store cannot be reached.
         """
         await self.revocations.revoke_subject(subject, before=before)
+
+    async def families(self, subject: str) -> list[RefreshFamily]:
+        """A user's live API logins (refresh families), newest first; never a token.
+
+        Families revoked by reuse detection or a log-out-everywhere cut-off are left
+        out, and forgotten.
+
+        Args:
+            subject: the user id.
+
+        Returns:
+            The families.
+
+        Raises:
+            StoreUnavailableError: a store cannot be reached.
+        """
+        live: list[RefreshFamily] = []
+        for family in await self._refresh_store.families(subject):
+            if await self.revocations.is_listed_family_revoked(family):
+                await self._refresh_store.forget_family(subject, family.family_id)
+            else:
+                live.append(family)
+        return live
+
+    async def end_family(self, subject: str, family_id: str) -> bool:
+        """End one API login of a user: its refresh tokens and its access tokens.
+
+        Only a family listed for ``subject`` is ended, so an id posted by one user can
+        never end another user's login (OWASP ASVS 5.0 8.2.2, CWE-639).
+
+        Args:
+            subject: the user id.
+            family_id: a :attr:`RefreshFamily.family_id` from :meth:`families`.
+
+        Returns:
+            Whether a live family was ended.
+
+        Raises:
+            StoreUnavailableError: a store cannot be reached.
+        """
+        if not any(f.family_id == family_id for f in await self.families(subject)):
+            return False
+        # Revoke first: a family forgotten but not revoked would still refresh.
+        await self.revocations.revoke_family(family_id)
+        return await self._refresh_store.forget_family(subject, family_id)
+
+    async def end_all_families(self, subject: str) -> int:
+        """End every API login of a user and every access token issued before now.
+
+        Args:
+            subject: the user id.
+
+        Returns:
+            How many live families ended.
+
+        Raises:
+            StoreUnavailableError: a store cannot be reached.
+        """
+        families = await self.families(subject)
+        for family in families:
+            await self.revocations.revoke_family(family.family_id)
+            await self._refresh_store.forget_family(subject, family.family_id)
+        # The cut-off also reaches tokens of families that are no longer listed.
+        await self.logout_everywhere(subject)
+        return len(families)
 
     def _pair(self, issued: IssuedRefreshToken) -> TokenPair:
         record = issued.record

@@ -57,6 +57,8 @@ class Backend:
             if await self.redis.type(key) == b"hash":
                 for name, value in (await self.redis.hgetall(key)).items():
                     found.extend([name, value])
+            elif await self.redis.type(key) == b"zset":
+                found.extend(await self.redis.zrange(key, 0, -1))
             else:
                 found.append(await self.redis.get(key))
         return found

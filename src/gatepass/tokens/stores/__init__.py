@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from gatepass._lazy import lazy_attributes
 from gatepass.tokens.stores.base import (
     Clock,
+    RefreshFamily,
     RefreshRecord,
     RefreshStore,
     RevocationStore,
@@ -37,6 +38,7 @@ __all__ = [
     "MemoryRevocationStore",
     "RedisRefreshStore",
     "RedisRevocationStore",
+    "RefreshFamily",
     "RefreshRecord",
     "RefreshStore",
     "RevocationStore",

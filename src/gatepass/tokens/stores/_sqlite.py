@@ -29,6 +29,14 @@ class Database:
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        db = await self._connect()
+        try:
+            async with db.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.Error as exc:
+            raise unavailable("SQLite", exc) from exc
+
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         db = await self._connect()
         try:
@@ -92,12 +100,21 @@ class Table:
         table: the table name.
         clock: seconds since the epoch.
         columns: the column definitions of ``CREATE TABLE``; one is ``expires_at``.
+        extra_schema: more statements run on connect (a side table, its indexes).
 
     Raises:
         ConfigurationError: ``table`` is not a plain identifier.
     """
 
-    def __init__(self, path: str | Path, *, table: str, clock: Clock, columns: str) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        table: str,
+        clock: Clock,
+        columns: str,
+        extra_schema: Sequence[str] = (),
+    ) -> None:
         self._table = table_name(table)
         self._clock = clock
         self._database = Database(
@@ -105,6 +122,7 @@ class Table:
             [
                 f"CREATE TABLE IF NOT EXISTS {self._table} ({columns})",
                 f"CREATE INDEX IF NOT EXISTS {self._table}_expires ON {self._table} (expires_at)",
+                *extra_schema,
             ],
         )
 

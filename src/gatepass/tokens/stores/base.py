@@ -13,6 +13,7 @@ from typing import Literal, Protocol
 
 __all__ = [
     "Clock",
+    "RefreshFamily",
     "RefreshRecord",
     "RefreshStore",
     "RevocationStore",
@@ -54,6 +55,79 @@ class RefreshRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RefreshFamily:
+    """One live login of a subject, as "your API logins" lists it; never a token.
+
+    Attributes:
+        family_id: the family id (the ``sid`` claim of its access tokens).
+        subject: the user the family belongs to.
+        client_id: the OAuth client, when known.
+        issued_at: when the family started (the login), epoch seconds.
+        last_used: when its latest refresh token was issued, epoch seconds.
+        expires_at: when its latest refresh token stops being usable.
+        device: a short summary of the user agent recorded at the login, when known.
+        address: the client address recorded at the login, when known.
+    """
+
+    family_id: str
+    subject: str
+    client_id: str | None
+    issued_at: int
+    last_used: int
+    expires_at: int
+    device: str | None = None
+    address: str | None = None
+
+
+MAX_DEVICE_LENGTH = 60
+"""Stores keep at most this many characters of a login's device and address.
+
+Under Redis's ``hash-max-listpack-value`` (64 by default), so a family's hash stays a
+compact listpack (~250 bytes) rather than a hash table (~650)."""
+
+
+def login_detail(value: str | None) -> str | None:
+    """Trim a device or address to what a store keeps (bounded memory per family).
+
+    Args:
+        value: the text recorded at login.
+
+    Returns:
+        At most :data:`MAX_DEVICE_LENGTH` characters, or ``None`` for nothing.
+    """
+    return value[:MAX_DEVICE_LENGTH] if value else None
+
+
+def next_family_entry(
+    previous: RefreshFamily | None,
+    record: RefreshRecord,
+    device: str | None,
+    address: str | None,
+) -> RefreshFamily:
+    """The family entry after ``record`` was added: started by it, or moved on.
+
+    Args:
+        previous: the family's entry so far, if any.
+        record: the record just added.
+        device: the trimmed device of the login (used when the family starts).
+        address: the trimmed address of the login (used when the family starts).
+
+    Returns:
+        The new entry.
+    """
+    return RefreshFamily(
+        family_id=record.family_id,
+        subject=record.subject,
+        client_id=record.client_id,
+        issued_at=record.family_issued_at,
+        last_used=record.issued_at,
+        expires_at=record.expires_at,
+        device=device if previous is None else previous.device,
+        address=address if previous is None else previous.address,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class SpendResult:
     """The outcome of :meth:`RefreshStore.spend`; ``record`` is ``None`` when unknown."""
 
@@ -62,10 +136,38 @@ class SpendResult:
 
 
 class RefreshStore(Protocol):
-    """Keeps refresh-token records by hash and spends each exactly once."""
+    """Keeps refresh-token records by hash and spends each exactly once.
 
-    async def add(self, record: RefreshRecord) -> None:
-        """Store a new, unspent record until its ``expires_at``.
+    It also keeps one small entry per live family, listed per subject, so a user can
+    see and end their API logins (OWASP ASVS 5.0 7.5.2); the entry lives as long as the
+    family's latest token.
+    """
+
+    async def add(
+        self, record: RefreshRecord, *, device: str | None = None, address: str | None = None
+    ) -> None:
+        """Store a new, unspent record until its ``expires_at``, and note its family.
+
+        The family's entry is created by its first record (with ``device`` and
+        ``address``) and moved on by each later one (``last_used``, ``expires_at``).
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
+        """
+        ...
+
+    async def families(self, subject: str) -> list[RefreshFamily]:
+        """The subject's families whose latest token has not expired, newest login first.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
+        """
+        ...
+
+    async def forget_family(self, subject: str, family_id: str) -> bool:
+        """Drop a family of ``subject`` from the list; whether it was listed.
+
+        Forgetting does not revoke: the caller revokes the family first.
 
         Raises:
             StoreUnavailableError: the store cannot be reached.

@@ -12,7 +12,14 @@ import time
 from typing import Generic, TypeVar
 
 from gatepass.tokens.stores._revocations import KeyedRevocations, Mark, revoked
-from gatepass.tokens.stores.base import Clock, RefreshRecord, SpendResult
+from gatepass.tokens.stores.base import (
+    Clock,
+    RefreshFamily,
+    RefreshRecord,
+    SpendResult,
+    login_detail,
+    next_family_entry,
+)
 
 __all__ = ["MemoryRefreshStore", "MemoryRevocationStore"]
 
@@ -63,19 +70,68 @@ class MemoryRefreshStore:
     """
 
     def __init__(self, *, clock: Clock = time.time) -> None:
+        self._clock = clock
         self._records: _Expiring[tuple[RefreshRecord, bool]] = _Expiring(clock)
+        # subject -> family id -> entry; a subject's dict expires with its longest family.
+        self._families: _Expiring[dict[str, RefreshFamily]] = _Expiring(clock)
 
     def __len__(self) -> int:
         """The number of records still held."""
         return len(self._records)
 
-    async def add(self, record: RefreshRecord) -> None:
-        """Store a new, unspent record until its ``expires_at``.
+    async def add(
+        self, record: RefreshRecord, *, device: str | None = None, address: str | None = None
+    ) -> None:
+        """Store a new, unspent record until its ``expires_at``, and note its family.
 
         Args:
             record: the record to keep.
+            device: a short user-agent summary, kept by the family's first record.
+            address: the client address, kept by the family's first record.
         """
         self._records.put(record.token_hash, (record, False), record.expires_at)
+        now = self._clock()
+        live = {
+            fid: entry
+            for fid, entry in (self._families.get(record.subject) or {}).items()
+            if entry.expires_at > now
+        }
+        live[record.family_id] = next_family_entry(
+            live.get(record.family_id), record, login_detail(device), login_detail(address)
+        )
+        self._families.put(record.subject, live, max(e.expires_at for e in live.values()))
+
+    async def families(self, subject: str) -> list[RefreshFamily]:
+        """The subject's families whose latest token has not expired, newest login first.
+
+        Args:
+            subject: the user.
+
+        Returns:
+            The families.
+        """
+        now = self._clock()
+        entries = (self._families.get(subject) or {}).values()
+        return sorted(
+            (entry for entry in entries if entry.expires_at > now),
+            key=lambda entry: (-entry.issued_at, entry.family_id),
+        )
+
+    async def forget_family(self, subject: str, family_id: str) -> bool:
+        """Drop a family of ``subject`` from the list (after revoking it).
+
+        Args:
+            subject: the user.
+            family_id: the family.
+
+        Returns:
+            Whether it was listed.
+        """
+        entries = self._families.get(subject)
+        if entries is None or family_id not in entries:
+            return False
+        del entries[family_id]
+        return True
 
     async def spend(self, token_hash: str) -> SpendResult:
         """Mark the record spent, with no ``await`` between the check and the set.

@@ -1,10 +1,13 @@
 """Redis stores (``redis.asyncio``): several server processes share one state.
 
 Every key carries a prefix and a TTL equal to the remaining life of what it records, so
-Redis memory stays bounded. Spending runs as one Lua script, which Redis executes
-atomically: of concurrent spends, from any number of clients, exactly one sees the
-unspent record (RFC 9700 §4.14.2). Driver exceptions are translated here into
-:class:`StoreUnavailableError` (fail closed).
+Redis memory stays bounded. A live family is one small hash (``<prefix>rf:<family>``,
+short field names, the device and address trimmed) plus its member in the subject's
+index (``<prefix>rfu:<subject>``, a sorted set scored by expiry); both expire with the
+family's latest token, and expired members are dropped on every login. Spending runs
+as one Lua script, which Redis executes atomically: of concurrent spends, from any
+number of clients, exactly one sees the unspent record (RFC 9700 §4.14.2). Driver
+exceptions are translated here into :class:`StoreUnavailableError` (fail closed).
 """
 
 from __future__ import annotations
@@ -19,7 +22,13 @@ from redis.exceptions import RedisError
 
 from gatepass.tokens.stores._errors import unavailable
 from gatepass.tokens.stores._revocations import KeyedRevocations, Mark, revoked
-from gatepass.tokens.stores.base import Clock, RefreshRecord, SpendResult
+from gatepass.tokens.stores.base import (
+    Clock,
+    RefreshFamily,
+    RefreshRecord,
+    SpendResult,
+    login_detail,
+)
 
 __all__ = ["RedisRefreshStore", "RedisRevocationStore"]
 
@@ -92,11 +101,37 @@ class RedisRefreshStore(_RedisStore):
         """
         return f"{self._prefix}rt:{token_hash}"
 
-    async def add(self, record: RefreshRecord) -> None:
-        """Store a new, unspent record with a TTL of its remaining lifetime.
+    def family_key(self, family_id: str) -> str:
+        """The Redis key of a family's entry.
+
+        Args:
+            family_id: the family.
+
+        Returns:
+            The prefixed key.
+        """
+        return f"{self._prefix}rf:{family_id}"
+
+    def subject_key(self, subject: str) -> str:
+        """The Redis key of a subject's index of families.
+
+        Args:
+            subject: the user.
+
+        Returns:
+            The prefixed key.
+        """
+        return f"{self._prefix}rfu:{subject}"
+
+    async def add(
+        self, record: RefreshRecord, *, device: str | None = None, address: str | None = None
+    ) -> None:
+        """Store a new, unspent record with a TTL of its remaining lifetime; note its family.
 
         Args:
             record: the record to keep.
+            device: a short user-agent summary, kept by the family's first record.
+            address: the client address, kept by the family's first record.
 
         Raises:
             StoreUnavailableError: Redis cannot be reached.
@@ -117,11 +152,33 @@ class RedisRefreshStore(_RedisStore):
         if record.scope is not None:
             fields["scope"] = record.scope
         key = self.key(record.token_hash)
+        family_key = self.family_key(record.family_id)
+        index_key = self.subject_key(record.subject)
+        family: dict[str, str | int] = {
+            "s": record.subject,
+            "f": record.family_issued_at,
+            "l": record.issued_at,
+            "e": record.expires_at,
+        }
+        if record.client_id is not None:
+            family["c"] = record.client_id
+        # Written only when the family starts (HSETNX): the login's device stays.
+        first = {"d": login_detail(device), "a": login_detail(address)}
 
         async def write() -> None:
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
                 pipe.expire(key, ttl)
+                pipe.hset(family_key, mapping=family)  # type: ignore[arg-type]
+                for name, value in first.items():
+                    if value is not None:
+                        pipe.hsetnx(family_key, name, value)
+                pipe.expire(family_key, ttl)
+                pipe.zadd(index_key, {record.family_id: record.expires_at})
+                pipe.zremrangebyscore(index_key, "-inf", math.floor(self._clock()))
+                # NX then GT: a new index gets a TTL, a live one only ever a longer one.
+                pipe.expire(index_key, ttl, nx=True)
+                pipe.expire(index_key, ttl, gt=True)
                 await pipe.execute()
 
         await _call(write)
@@ -158,6 +215,71 @@ class RedisRefreshStore(_RedisStore):
         if record.expires_at <= self._clock():
             return SpendResult("unknown")
         return SpendResult("reused" if _text(status) == "reused" else "ok", record)
+
+    async def families(self, subject: str) -> list[RefreshFamily]:
+        """The subject's families whose latest token has not expired, newest login first.
+
+        Args:
+            subject: the user.
+
+        Returns:
+            The families.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached.
+        """
+        now = math.floor(self._clock())
+        index_key = self.subject_key(subject)
+        members = await _call(lambda: self._client.zrangebyscore(index_key, f"({now}", "+inf"))
+        ids = [_text(member) for member in members]
+        if not ids:
+            return []
+
+        async def read() -> list[dict[bytes | str, bytes | str]]:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for family_id in ids:
+                    pipe.hgetall(self.family_key(family_id))
+                result: list[dict[bytes | str, bytes | str]] = await pipe.execute()
+                return result
+
+        found: list[RefreshFamily] = []
+        for family_id, raw in zip(ids, await _call(read), strict=True):
+            entry = {_text(name): _text(value) for name, value in raw.items()}
+            if entry.get("s") != subject or int(entry.get("e", 0)) <= now:
+                continue
+            found.append(
+                RefreshFamily(
+                    family_id=family_id,
+                    subject=subject,
+                    client_id=entry.get("c"),
+                    issued_at=int(entry["f"]),
+                    last_used=int(entry["l"]),
+                    expires_at=int(entry["e"]),
+                    device=entry.get("d"),
+                    address=entry.get("a"),
+                )
+            )
+        return sorted(found, key=lambda family: (-family.issued_at, family.family_id))
+
+    async def forget_family(self, subject: str, family_id: str) -> bool:
+        """Drop a family of ``subject`` from the list (after revoking it).
+
+        Args:
+            subject: the user.
+            family_id: the family.
+
+        Returns:
+            Whether it was listed.
+
+        Raises:
+            StoreUnavailableError: Redis cannot be reached.
+        """
+        index_key = self.subject_key(subject)
+        removed = await _call(lambda: self._client.zrem(index_key, family_id))
+        if removed:
+            family_key = self.family_key(family_id)
+            await _call(lambda: self._client.delete(family_key))
+        return bool(removed)
 
 
 class RedisRevocationStore(KeyedRevocations, _RedisStore):

@@ -14,7 +14,13 @@ from pathlib import Path
 
 from gatepass.tokens.stores._revocations import KeyedRevocations, Mark
 from gatepass.tokens.stores._sqlite import Table
-from gatepass.tokens.stores.base import Clock, RefreshRecord, SpendResult
+from gatepass.tokens.stores.base import (
+    Clock,
+    RefreshFamily,
+    RefreshRecord,
+    SpendResult,
+    login_detail,
+)
 
 __all__ = ["SQLiteRefreshStore", "SQLiteRevocationStore"]
 
@@ -23,8 +29,14 @@ _COLUMNS = (
 )
 
 
+_FAMILY_COLUMNS = "family_id, subject, client_id, issued_at, last_used, expires_at, device, address"
+
+
 class SQLiteRefreshStore(Table):
     """Refresh-token records in a SQLite table; expired rows are deleted as new ones arrive.
+
+    Each live family also has a row in ``<table>_families`` (a table of its own, so a
+    database made by an earlier version needs no migration), listed per subject.
 
     Args:
         path: the database file (``":memory:"`` works for one connection).
@@ -50,18 +62,55 @@ class SQLiteRefreshStore(Table):
             " subject TEXT NOT NULL, client_id TEXT, scope TEXT, issued_at INTEGER NOT NULL,"
             " expires_at INTEGER NOT NULL, family_issued_at INTEGER NOT NULL,"
             " spent INTEGER NOT NULL DEFAULT 0",
+            extra_schema=[
+                f"CREATE TABLE IF NOT EXISTS {table}_families (family_id TEXT PRIMARY KEY,"
+                " subject TEXT NOT NULL, client_id TEXT, issued_at INTEGER NOT NULL,"
+                " last_used INTEGER NOT NULL, expires_at INTEGER NOT NULL, device TEXT,"
+                " address TEXT)",
+                f"CREATE INDEX IF NOT EXISTS {table}_families_subject"
+                f" ON {table}_families (subject)",
+                f"CREATE INDEX IF NOT EXISTS {table}_families_expires"
+                f" ON {table}_families (expires_at)",
+            ],
         )
+        self._families = f"{self._table}_families"
 
-    async def add(self, record: RefreshRecord) -> None:
-        """Store a new, unspent record until its ``expires_at``.
+    async def add(
+        self, record: RefreshRecord, *, device: str | None = None, address: str | None = None
+    ) -> None:
+        """Store a new, unspent record until its ``expires_at``, and note its family.
 
         Args:
             record: the record to keep.
+            device: a short user-agent summary, kept by the family's first record.
+            address: the client address, kept by the family's first record.
 
         Raises:
             StoreUnavailableError: the database cannot be used.
         """
-        await self._delete_expired(self._clock())
+        now = self._clock()
+        await self._delete_expired(now)
+        await self._database.execute(
+            f"DELETE FROM {self._families} WHERE expires_at <= ?",  # noqa: S608
+            (now,),
+        )
+        # The first record of a family starts its row; later ones move it on and keep
+        # the device and address of the login.
+        await self._database.execute(
+            f"INSERT INTO {self._families} ({_FAMILY_COLUMNS})"  # noqa: S608
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(family_id) DO UPDATE SET"
+            " last_used = excluded.last_used, expires_at = excluded.expires_at",
+            (
+                record.family_id,
+                record.subject,
+                record.client_id,
+                record.family_issued_at,
+                record.issued_at,
+                record.expires_at,
+                login_detail(device),
+                login_detail(address),
+            ),
+        )
         await self._database.execute(
             f"INSERT INTO {self._table} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             (
@@ -105,6 +154,45 @@ class SQLiteRefreshStore(Table):
         if row is None:
             return SpendResult("unknown")
         return SpendResult("reused", _record(row))
+
+    async def families(self, subject: str) -> list[RefreshFamily]:
+        """The subject's families whose latest token has not expired, newest login first.
+
+        Args:
+            subject: the user.
+
+        Returns:
+            The families.
+
+        Raises:
+            StoreUnavailableError: the database cannot be used.
+        """
+        rows = await self._database.fetchall(
+            f"SELECT {_FAMILY_COLUMNS} FROM {self._families}"  # noqa: S608
+            " WHERE subject = ? AND expires_at > ? ORDER BY issued_at DESC, family_id",
+            (subject, self._clock()),
+        )
+        return [RefreshFamily(**dict(row)) for row in rows]
+
+    async def forget_family(self, subject: str, family_id: str) -> bool:
+        """Drop a family of ``subject`` from the list (after revoking it).
+
+        Args:
+            subject: the user.
+            family_id: the family.
+
+        Returns:
+            Whether it was listed.
+
+        Raises:
+            StoreUnavailableError: the database cannot be used.
+        """
+        row = await self._database.fetchone(
+            f"DELETE FROM {self._families} WHERE subject = ? AND family_id = ?"  # noqa: S608
+            " RETURNING family_id",
+            (subject, family_id),
+        )
+        return row is not None
 
 
 def _record(row: sqlite3.Row) -> RefreshRecord:
