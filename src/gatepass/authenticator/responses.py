@@ -21,7 +21,7 @@ from gatepass.errors import (
     GatepassError,
     RateLimitedError,
 )
-from gatepass.strategies.outcomes import MISSING_CREDENTIALS, Fail
+from gatepass.strategies.outcomes import MISSING_CREDENTIALS, Fail, deciding_failure
 
 logger = logging.getLogger("gatepass.authenticator")
 
@@ -72,8 +72,10 @@ def challenge_header(challenges: Sequence[str]) -> dict[str, str]:
 def failure_response(failures: Sequence[Fail]) -> JSONResponse:
     """The one response for "every strategy failed".
 
-    A single missing-credentials failure is a 400; anything else is one 401 whose
-    ``WWW-Authenticate`` lists every challenge (RFC 9110 §11.6.1).
+    A single missing-credentials failure is a 400. In a chain, the first strategy that
+    found credentials speaks (its status, code and message: a bad bearer token beside an
+    absent Basic header says what is wrong with the token); when none found any, one
+    401. The ``WWW-Authenticate`` header lists every challenge (RFC 9110 §11.6.1).
 
     Args:
         failures: the failures, in strategy order.
@@ -87,6 +89,10 @@ def failure_response(failures: Sequence[Fail]) -> JSONResponse:
         status = 400 if only.code == MISSING_CREDENTIALS else only.status
         message = only.message or "Invalid credentials."
         return JSONResponse({"error": only.code, "message": message}, status, headers)
+    chosen = deciding_failure(failures) if failures else None
+    if chosen is not None and chosen.found_credentials:
+        message = chosen.message or "Invalid credentials."
+        return JSONResponse({"error": chosen.code, "message": message}, chosen.status, headers)
     message = next((f.message for f in failures if f.message), "Authentication is required.")
     body = {"error": "unauthenticated", "message": message}
     return JSONResponse(body, 401, headers)
