@@ -57,11 +57,12 @@ def assert_generic_and_logged(
 async def test_sqlite_store_that_cannot_open_does_not_show_its_path(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = tmp_path / "missing-dir" / "tokens.sqlite3"
+    path = tmp_path / "a-folder"  # a directory, not a database file
+    path.mkdir()
     store = SQLiteRefreshStore(path, clock=FakeClock())
     with caplog.at_level(logging.WARNING), pytest.raises(StoreUnavailableError) as caught:
         await store.add(record())
-    assert "missing-dir" not in caught.value.message
+    assert "a-folder" not in caught.value.message
     assert_generic_and_logged(caught.value, caplog, sqlite3.Error)
     await store.aclose()
 
