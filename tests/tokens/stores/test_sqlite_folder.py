@@ -8,25 +8,14 @@ from pathlib import Path
 import pytest
 
 from gatepass.errors import ConfigurationError
-from gatepass.tokens.refresh import hash_refresh_token
 from gatepass.tokens.stores import SQLiteRefreshStore, SQLiteRevocationStore
-from gatepass.tokens.stores.base import RefreshRecord
 
-from .helpers import START, FakeClock
+from .helpers import START, FakeClock, refresh_record
 
 
 async def test_refresh_and_revocation_stores_create_their_private_folder(tmp_path: Path) -> None:
     folder = tmp_path / "data" / "tokens"
-    record = RefreshRecord(
-        token_hash=hash_refresh_token("t"),
-        family_id="f",
-        subject="u",
-        client_id=None,
-        scope=None,
-        issued_at=START,
-        expires_at=START + 60,
-        family_issued_at=START,
-    )
+    record = refresh_record()
     async with SQLiteRefreshStore(folder / "refresh.db", clock=FakeClock()) as refresh:
         await refresh.add(record)
         assert (await refresh.spend(record.token_hash)).record == record
