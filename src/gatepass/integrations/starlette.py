@@ -11,6 +11,14 @@ from starlette.websockets import WebSocket
 from gatepass.authenticator.authenticator import Authenticator
 from gatepass.authenticator.responses import error_response
 
+WRONG_ORDER = (
+    "AuthMiddleware runs outside the session middleware, so it cannot see the session "
+    "and every request looks logged out. Starlette runs middleware in the reverse order "
+    "of add_middleware(): call app.add_middleware(AuthMiddleware, ...) before "
+    "app.add_middleware(SessionMiddleware, ...), or list Middleware(SessionMiddleware, "
+    "...) before Middleware(AuthMiddleware, ...) in middleware=[...]."
+)
+
 
 class AuthMiddleware:
     """Restore the user from the session so ``request.user`` is there on every page.
@@ -73,12 +81,3 @@ class AuthMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_checked)
-
-
-WRONG_ORDER = (
-    "AuthMiddleware runs outside the session middleware, so it cannot see the session "
-    "and every request looks logged out. Starlette runs middleware in the reverse order "
-    "of add_middleware(): call app.add_middleware(AuthMiddleware, ...) before "
-    "app.add_middleware(SessionMiddleware, ...), or list Middleware(SessionMiddleware, "
-    "...) before Middleware(AuthMiddleware, ...) in middleware=[...]."
-)
