@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 
 import httpx
@@ -19,6 +20,11 @@ from gatepass.sessions import MemorySessionStore, SessionMiddleware
 from gatepass.strategies import CustomStrategy, Success
 from gatepass.testing import FrozenClock, build_request, login_as, mint_token, run_strategy
 from gatepass.tokens import Key, Verifier
+
+with warnings.catch_warnings():
+    # This Starlette asks for httpx2 behind TestClient; with httpx it works the same.
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
 
 
 def test_frozen_clock_stands_still_and_advances() -> None:
@@ -97,3 +103,50 @@ async def test_login_as_needs_an_in_process_client() -> None:
     async with httpx.AsyncClient(base_url="http://testserver") as client:
         with pytest.raises(ConfigurationError, match="ASGITransport"):
             await login_as(client, "ann", auth=Authenticator())
+
+
+def default_session_app(auth: Authenticator) -> Starlette:
+    """An app as its docs write it: the session cookie's flags left to gatepass."""
+
+    async def me(request: Request) -> Response:
+        return PlainTextResponse(str(request.user.user) if request.user else "nobody")
+
+    return Starlette(
+        routes=[Route("/me", me)],
+        middleware=[
+            Middleware(SessionMiddleware, store=MemorySessionStore(), secret_keys=["k" * 40]),
+            Middleware(AuthMiddleware, authenticator=auth),
+        ],
+    )
+
+
+def plain_auth() -> Authenticator:
+    auth = Authenticator()
+    auth.serializer(lambda user: user)
+    auth.deserializer(lambda stored: stored)
+    return auth
+
+
+def test_login_as_works_with_test_client_on_its_default_base_url() -> None:
+    auth = plain_auth()
+    with TestClient(default_session_app(auth)) as client:  # http://testserver
+        assert client.get("/me").text == "nobody"
+        login_as(client, "ann", auth=auth)
+        assert client.get("/me").text == "ann"
+
+
+async def test_login_as_works_with_an_async_client_on_plain_http_to_testserver() -> None:
+    auth = plain_auth()
+    transport = httpx.ASGITransport(app=default_session_app(auth))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await login_as(client, "bob", auth=auth)
+        assert (await client.get("/me")).text == "bob"
+
+
+async def test_login_as_keeps_the_secure_cookie_secure_over_https() -> None:
+    auth = plain_auth()
+    transport = httpx.ASGITransport(app=default_session_app(auth))
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+        await login_as(client, "cy", auth=auth)
+        assert (await client.get("/me")).text == "cy"
+        assert all(cookie.secure for cookie in client.cookies.jar)

@@ -1,7 +1,7 @@
 """Test helpers for apps built on gatepass (Passport's strategy harness, Warden's ``login_as``).
 
 - :func:`run_strategy` runs one strategy on a request built in memory.
-- :func:`login_as` gives an ``httpx`` test client a logged-in session.
+- :func:`login_as` gives a test client (``TestClient`` or ``httpx``) a logged-in session.
 - :func:`mint_token` signs a valid access token.
 - :class:`FrozenClock` is a clock tests move by hand.
 """
@@ -11,9 +11,11 @@ from __future__ import annotations
 import json as jsonlib
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlencode
 
 import httpx
@@ -25,6 +27,7 @@ from starlette.types import Message
 
 from gatepass.authenticator.authenticator import Authenticator
 from gatepass.errors import ConfigurationError
+from gatepass.sessions.cookies import InsecureCookieWarning
 from gatepass.strategies.base import Strategy
 from gatepass.strategies.outcomes import Outcome
 from gatepass.tokens import Duration, Key, KeySet, sign
@@ -152,40 +155,108 @@ def _mount_login_route(app: Starlette, auth: Authenticator, pending: dict[str, A
     app.router.routes.insert(0, Route(LOGIN_AS_PATH, login_as_endpoint, methods=["POST"]))
 
 
-async def login_as(
+def _in_process_app(client: httpx.Client | httpx.AsyncClient) -> Starlette:
+    transport = getattr(client, "_transport", None)
+    app = getattr(transport, "app", None)
+    if not isinstance(app, Starlette):
+        raise ConfigurationError(
+            "login_as needs Starlette's TestClient(app) or "
+            "httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) on a Starlette or "
+            "FastAPI app."
+        )
+    return app
+
+
+def _keep_over_plain_http(client: httpx.Client | httpx.AsyncClient, sent: httpx.Response) -> None:
+    # TestClient's http://testserver is plain http to a host that is not localhost: the
+    # session cookie is Secure (__Host-), and the client's jar would never send it back.
+    # Only in this test client's jar, the cookies of the login answer lose the flag.
+    if client.base_url.scheme != "http":
+        return
+    names = {cookie.name for cookie in sent.cookies.jar}
+    for cookie in client.cookies.jar:
+        if cookie.name in names and cookie.secure:
+            cookie.secure = False
+
+
+def _checked(client: httpx.Client | httpx.AsyncClient, response: httpx.Response) -> None:
+    assert response.status_code == 204, f"login_as failed: {response.status_code}"
+    _keep_over_plain_http(client, response)
+
+
+async def _login_async(client: httpx.AsyncClient, ticket: str) -> None:
+    with _quiet_cookie_warning():
+        response = await client.post(LOGIN_AS_PATH, params={"ticket": ticket})
+    _checked(client, response)
+
+
+@contextmanager
+def _quiet_cookie_warning() -> Iterator[None]:
+    # The helper makes the Secure cookie usable itself; the app's own logins still warn.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureCookieWarning)
+        yield
+
+
+@overload
+def login_as(
+    client: httpx.Client,
+    user: Any,
+    *,
+    auth: Authenticator,
+    scope: str = "default",
+    remember: bool = False,
+) -> None: ...
+
+
+@overload
+def login_as(
     client: httpx.AsyncClient,
     user: Any,
     *,
     auth: Authenticator,
     scope: str = "default",
     remember: bool = False,
-) -> None:
-    """Log ``user`` in for an ``httpx.AsyncClient`` on an in-process app (Warden's ``login_as``).
+) -> Coroutine[Any, Any, None]: ...
+
+
+def login_as(
+    client: httpx.Client | httpx.AsyncClient,
+    user: Any,
+    *,
+    auth: Authenticator,
+    scope: str = "default",
+    remember: bool = False,
+) -> Coroutine[Any, Any, None] | None:
+    """Log ``user`` in for a test client on an in-process app (Warden's ``login_as``).
+
+    ``await login_as(async_client, user, auth=auth)`` with an ``httpx.AsyncClient``;
+    ``login_as(test_client, user, auth=auth)`` with Starlette's ``TestClient``.
 
     How: the first call mounts a test-only route (``POST /__gatepass_test__/login-as``)
     at the front of the app's router, inside its middleware, so the app's own session
     middleware writes and signs the cookie. The user never crosses HTTP: the route
     takes a one-time random ticket and calls ``auth.login`` with the user held here.
-    Use only on test apps.
+    On a plain-http base URL (``http://testserver``) the session cookie is kept
+    without its ``Secure`` flag in this client's jar, so it is sent back. Use only on
+    test apps.
 
     Args:
-        client: a client built on ``httpx.ASGITransport(app=app)``.
+        client: ``TestClient(app)``, or ``httpx.AsyncClient`` on
+            ``httpx.ASGITransport(app=app)``.
         user: the user to log in (serialized by the app's serializers).
         auth: the app's Authenticator.
         scope: the auth scope.
         remember: ask for a persistent session.
 
+    Returns:
+        For an ``AsyncClient``, the coroutine to await; else ``None``.
+
     Raises:
         ConfigurationError: the client is not wired to an in-process Starlette app.
         AssertionError: the login route did not answer 204.
     """
-    transport = getattr(client, "_transport", None)
-    app = getattr(transport, "app", None)
-    if not isinstance(app, Starlette):
-        raise ConfigurationError(
-            "login_as needs httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) "
-            "on a Starlette or FastAPI app."
-        )
+    app = _in_process_app(client)
     pending: dict[str, Any] | None = getattr(app.state, "_gatepass_login_as", None)
     if pending is None:
         pending = {}
@@ -193,8 +264,12 @@ async def login_as(
         _mount_login_route(app, auth, pending)
     ticket = secrets.token_urlsafe(16)
     pending[ticket] = (user, scope, remember)
-    response = await client.post(LOGIN_AS_PATH, params={"ticket": ticket})
-    assert response.status_code == 204, f"login_as failed: {response.status_code}"
+    if isinstance(client, httpx.AsyncClient):
+        return _login_async(client, ticket)
+    with _quiet_cookie_warning():
+        response = client.post(LOGIN_AS_PATH, params={"ticket": ticket})
+    _checked(client, response)
+    return None
 
 
 def mint_token(

@@ -268,7 +268,9 @@ async def test_strategy_redirect_outcome_becomes_redirect_response(
 def basic_auth(auth: Authenticator) -> None:
     auth.use(HTTPBasicStrategy(lambda u, p: None, realm="api"))
     auth.use(
-        CustomStrategy(lambda r: Fail('Bearer realm="api"', message="Token required."), name="t")
+        CustomStrategy(
+            lambda r: Fail('Bearer realm="api"', message="Token required.", sent=False), name="t"
+        )
     )
 
 

@@ -47,4 +47,6 @@ async def test_unknown_id_and_garbage_digest_fail_the_same_way() -> None:
 
 async def test_query_parameter_is_not_read_unless_enabled() -> None:
     outcome = await run_strategy(APIKeyStrategy(RECORDS.get), query={"api_key": KEY})
-    assert outcome == Fail('APIKey header="X-API-Key"', message="An API key is required.")
+    assert outcome == Fail(
+        'APIKey header="X-API-Key"', message="An API key is required.", sent=False
+    )

@@ -58,7 +58,7 @@ async def test_valid_token_succeeds_with_claims_and_scopes(
 
 async def test_missing_token_gets_bare_bearer_challenge(strategy: JWTStrategy) -> None:
     outcome = await run_strategy(strategy)
-    assert outcome == Fail('Bearer realm="api"', message="A bearer token is required.")
+    assert outcome == Fail('Bearer realm="api"', message="A bearer token is required.", sent=False)
 
 
 async def test_expired_token_fails_with_invalid_token_challenge(

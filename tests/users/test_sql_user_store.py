@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -119,9 +120,19 @@ async def test_unreachable_postgres_is_store_unavailable_503() -> None:
     assert caught.value.to_dict()["error"] == "store_unavailable"
 
 
-async def test_sqlite_file_in_a_missing_folder_says_how_to_fix_it(tmp_path: Path) -> None:
-    store = SQLUserStore(f"sqlite:///{tmp_path / 'missing-dir' / 'users.db'}")
-    with pytest.raises(ConfigurationError, match="missing-dir"):
+async def test_sqlite_file_in_a_missing_folder_gets_a_private_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "gatepass"
+    async with SQLUserStore(f"sqlite:///{folder / 'users.db'}") as store:
+        user = await store.create(email="ann@example.com", password_hash="h")
+        assert (await store.find_by_email("ann@example.com")) == user
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+
+
+async def test_sqlite_folder_that_cannot_be_made_fails_at_open_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    store = SQLUserStore(f"sqlite:///{tmp_path / 'a-file' / 'db' / 'users.db'}")
+    with pytest.raises(ConfigurationError, match=r"users\.db, but .*a-file is not a folder"):
         await store.open()
 
 

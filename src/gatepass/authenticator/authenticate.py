@@ -25,7 +25,7 @@ from gatepass.errors import ConfigurationError
 from gatepass.security.redirects import safe_next
 from gatepass.sessions.flash import flash
 from gatepass.strategies.base import maybe_await
-from gatepass.strategies.outcomes import Error, Redirect, Success
+from gatepass.strategies.outcomes import Error, Redirect, Success, deciding_failure
 
 Callback = Callable[[Request, Any, Mapping[str, Any]], Response | Awaitable[Response]]
 AuthenticateHandler = Callable[[Request], Awaitable[Any]]
@@ -116,7 +116,8 @@ async def _failed(
 ) -> Response:
     failures = [fail for _, fail in named]
     await auth.hooks.run("after_failure", request=request, failures=dict(named))
-    message = next((f.message for f in failures if f.message), "Invalid credentials.")
+    first = next((f.message for f in failures if f.message), "Invalid credentials.")
+    message = (deciding_failure(failures).message if failures else None) or first
     if options.callback is not None:
         info = {"message": message, "challenges": [f.challenge for f in failures if f.challenge]}
         return await maybe_await(options.callback(request, None, info))
@@ -144,9 +145,11 @@ async def _succeeded(
         setattr(request.state, options.assign_property, user)
     elif user is None:
         pass  # anonymous: request.user stays as it was
-    elif options.session:
-        await auth.login(request, user, scope=options.scope, remember=options.remember)
     else:
+        if options.session:
+            await auth.login(request, user, scope=options.scope, remember=options.remember)
+        # This request carries what the strategy said (Passport's req.authInfo); after
+        # a login, later requests restore the user from the session.
         auth.set_user(
             request,
             user,
@@ -154,6 +157,7 @@ async def _succeeded(
             scopes=outcome.scopes,
             claims=outcome.claims,
             strategy=strategy,
+            info=info,
         )
     if options.success_flash:
         text = options.success_flash

@@ -80,6 +80,7 @@ class Authenticator(StrategyRegistry, UserSerialization):
         scopes: Iterable[str] = (),
         claims: Mapping[str, Any] | None = None,
         strategy: str | None = None,
+        info: Mapping[str, Any] | None = None,
     ) -> None:
         """Put ``user`` on this request only (no session), as an API login does.
 
@@ -90,11 +91,18 @@ class Authenticator(StrategyRegistry, UserSerialization):
             scopes: granted permission scopes, for ``request.auth``.
             claims: token claims, for ``request.auth``.
             strategy: the strategy that authenticated the request.
+            info: the strategy's ``Success.info``, for ``request.auth.info``.
         """
         if self._user_scopes is not None and user is not None:
             scopes = (*scopes, *self._user_scopes(user))
         set_request_user(
-            request, user, auth_scope=scope, scopes=scopes, claims=claims, strategy=strategy
+            request,
+            user,
+            auth_scope=scope,
+            scopes=scopes,
+            claims=claims,
+            strategy=strategy,
+            info=info,
         )
 
     async def user(self, request: HTTPConnection, scope: str = "default") -> Any:

@@ -45,6 +45,7 @@ class AuthenticatorCore(Protocol):
         scopes: Iterable[str] = (),
         claims: Mapping[str, Any] | None = None,
         strategy: str | None = None,
+        info: Mapping[str, Any] | None = None,
     ) -> None: ...
 
     async def login(

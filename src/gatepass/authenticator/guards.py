@@ -144,6 +144,7 @@ class Guard:
                     scopes=outcome.scopes,
                     claims=outcome.claims,
                     strategy=name,
+                    info=outcome.info,
                 )
             return self._scoped(connection, outcome.user)
         except Exception as exc:

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from gatepass._http import INTERNAL_ERROR, challenge_header, error_response, json_error
-from gatepass.strategies.outcomes import MISSING_CREDENTIALS, Fail
+from gatepass.strategies.outcomes import MISSING_CREDENTIALS, Fail, deciding_failure
 
 __all__ = [
     "INTERNAL_ERROR",
@@ -49,8 +49,10 @@ class Halt(HTTPException):
 def failure_response(failures: Sequence[Fail]) -> JSONResponse:
     """The one response for "every strategy failed".
 
-    A single missing-credentials failure is a 400; anything else is one 401 whose
-    ``WWW-Authenticate`` lists every challenge (RFC 9110 §11.6.1).
+    A single missing-credentials failure is a 400. In a chain, the first strategy that
+    found credentials speaks (its status, code and message: a bad bearer token beside an
+    absent Basic header says what is wrong with the token); when none found any, one
+    401. The ``WWW-Authenticate`` header lists every challenge (RFC 9110 §11.6.1).
 
     Args:
         failures: the failures, in strategy order.
@@ -64,5 +66,9 @@ def failure_response(failures: Sequence[Fail]) -> JSONResponse:
         status = 400 if only.code == MISSING_CREDENTIALS else only.status
         message = only.message or "Invalid credentials."
         return json_error(status, only.code, message, headers)
+    chosen = deciding_failure(failures) if failures else None
+    if chosen is not None and chosen.found_credentials:
+        message = chosen.message or "Invalid credentials."
+        return json_error(chosen.status, chosen.code, message, headers)
     message = next((f.message for f in failures if f.message), "Authentication is required.")
     return json_error(401, "unauthenticated", message, headers)

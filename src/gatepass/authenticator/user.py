@@ -69,6 +69,20 @@ class AuthenticatedUser(BaseUser):
         return f"AuthenticatedUser({self.user!r})"
 
 
+class AnonymousUser(UnauthenticatedUser):
+    """Starlette's ``UnauthenticatedUser``, falsy: ``if not request.user`` reads as in Express.
+
+    Passport code tests ``if (!req.user)``; Starlette's anonymous user is truthy, so the
+    literal port took the logged-in branch. ``is_authenticated`` stays False.
+    """
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "AnonymousUser()"
+
+
 class Credentials(AuthCredentials):
     """Starlette's ``AuthCredentials`` plus where they came from.
 
@@ -76,6 +90,8 @@ class Credentials(AuthCredentials):
         scopes: granted scopes; ``"authenticated"`` is added for a known user.
         claims: token claims when a token authenticated the request.
         strategy: the name of the strategy that succeeded.
+        info: the ``info`` of the strategy's ``Success`` on the request it succeeded
+            on (Passport's ``req.authInfo``); empty otherwise.
     """
 
     def __init__(
@@ -84,11 +100,17 @@ class Credentials(AuthCredentials):
         *,
         claims: Mapping[str, Any] | None = None,
         strategy: str | None = None,
+        info: Mapping[str, Any] | None = None,
     ) -> None:
         # AuthCredentials.__init__ only sets this; set it once, de-duplicated.
         self.scopes = list(dict.fromkeys(scopes)) if scopes else []
         self.claims: Mapping[str, Any] = claims or {}
         self.strategy = strategy
+        self.info: Mapping[str, Any] = info or {}
+
+
+ANONYMOUS = AnonymousUser()
+"""The one anonymous user (it holds no state)."""
 
 
 def set_request_user(
@@ -99,6 +121,7 @@ def set_request_user(
     scopes: Iterable[str] = (),
     claims: Mapping[str, Any] | None = None,
     strategy: str | None = None,
+    info: Mapping[str, Any] | None = None,
 ) -> None:
     """Put ``user`` on the request for one auth scope; the default scope feeds ``request.user``.
 
@@ -109,9 +132,10 @@ def set_request_user(
         scopes: granted permission scopes.
         claims: token claims, if any.
         strategy: the strategy that authenticated the request.
+        info: the strategy's ``Success.info`` (``request.auth.info``).
     """
     granted = scopes if user is None else ("authenticated", *scopes)
-    credentials = Credentials(granted, claims=claims, strategy=strategy)
+    credentials = Credentials(granted, claims=claims, strategy=strategy, info=info)
     scope = connection.scope
     restored = scope.get(USERS_SCOPE_KEY)
     if restored is None:
@@ -122,7 +146,7 @@ def set_request_user(
         return
     scope["auth"] = credentials
     if user is None:
-        scope["user"] = UnauthenticatedUser()
+        scope["user"] = ANONYMOUS
     else:
         scope["user"] = user if isinstance(user, BaseUser) else AuthenticatedUser(user)
 

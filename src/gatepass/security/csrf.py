@@ -41,6 +41,11 @@ FORM_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/
 SECRET_BYTES = 32
 REFUSED_TITLE = "Request refused"
 """The heading of the page a browser gets for a refused request."""
+LOST_COOKIE_MESSAGE = (
+    "The form has expired: the session cookie is Secure and this request came over "
+    "plain http, so it was not sent back. Use https, or SessionMiddleware(..., "
+    "secure=False) for local tests."
+)
 
 
 def _session(connection: HTTPConnection) -> MutableMapping[str, Any]:
@@ -202,7 +207,7 @@ class CSRFMiddleware:
                 return
             token = await self._form_token(scope, buffered, content_type)
         if not verify_csrf_token(connection, token):
-            await self._reject(scope, receive, send, None)
+            await self._reject(scope, receive, send, _lost_cookie(connection))
             return
         await self.app(scope, _replay(buffered, receive), send)
 
@@ -241,6 +246,17 @@ class CSRFMiddleware:
     ) -> None:
         response = error_response(HTTPConnection(scope), CSRFError(message), title=REFUSED_TITLE)
         await response(scope, receive, send)
+
+
+def _lost_cookie(connection: HTTPConnection) -> str | None:
+    # A prefixed (Secure) session cookie never comes back over plain http: say so,
+    # rather than "the form has expired" with no cause.
+    name = connection.scope.get(SESSION_COOKIE_SCOPE_KEY)
+    if not name or not name.startswith(("__Host-", "__Secure-")):
+        return None
+    if connection.scope.get("scheme") != "http" or name in connection.cookies:
+        return None
+    return LOST_COOKIE_MESSAGE
 
 
 async def _disconnected() -> Message:

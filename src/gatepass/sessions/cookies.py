@@ -18,6 +18,27 @@ from starlette.types import Scope
 
 SameSite = Literal["lax", "strict", "none"]
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+PLAIN_SCHEMES = frozenset({"http", "ws"})
+
+
+class InsecureCookieWarning(UserWarning):
+    """A ``Secure`` session cookie was set on a plain-http request: it will not come back.
+
+    Browsers and HTTP clients (httpx, Starlette's ``TestClient`` on
+    ``http://testserver``) keep a ``Secure`` cookie for https only (RFC 6265bis
+    §5.7.3), so the session, logins and CSRF-protected forms fail.
+    """
+
+
+INSECURE_COOKIE_MESSAGE = (
+    "gatepass set a Secure session cookie on a plain-http request to a host other than "
+    "localhost; browsers and test clients will not send it back, so sessions, logins "
+    "and forms fail ('The form has expired'). For tests and local development pass "
+    "SessionMiddleware(..., secure=False) or use an https:// base URL (e.g. "
+    "TestClient(app, base_url='https://testserver')); behind a proxy that ends TLS, "
+    "let the server trust its forwarded headers (uvicorn --proxy-headers "
+    "--forwarded-allow-ips ...) so the request's scheme is https."
+)
 
 
 def _hostname(scope: Scope) -> str:
@@ -27,6 +48,21 @@ def _hostname(scope: Scope) -> str:
     if host.startswith("["):
         return host.split("]", 1)[0] + "]"
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def secure_cookie_is_lost(scope: Scope) -> bool:
+    """Tell whether a ``Secure`` cookie set on this request would never come back.
+
+    Clients keep ``Secure`` cookies for https only; browsers also for plain http to
+    localhost, which counts as a secure context (RFC 6265bis §5.7.3).
+
+    Args:
+        scope: the ASGI scope.
+
+    Returns:
+        True for plain http (or ws) to a host other than localhost.
+    """
+    return scope.get("scheme") in PLAIN_SCHEMES and _hostname(scope) not in LOCAL_HOSTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ when the response starts. A store outage answers 503: fail closed, nobody is log
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gatepass._http import SESSION_COOKIE_SCOPE_KEY, error_response, normalize_origin, same_origin
 from gatepass.errors import ConfigurationError, DurationError, StoreUnavailableError
 from gatepass.sessions.anonymous import DEFAULT_ANONYMOUS_KEYS, AnonymousCookie
-from gatepass.sessions.cookies import CookiePolicy, SameSite
+from gatepass.sessions.cookies import (
+    INSECURE_COOKIE_MESSAGE,
+    CookiePolicy,
+    InsecureCookieWarning,
+    SameSite,
+    secure_cookie_is_lost,
+)
 from gatepass.sessions.session import Session
 from gatepass.sessions.signing import CookieSigner, new_session_id
 from gatepass.sessions.stores.base import Clock, SessionRecord, SessionStore, system_clock
@@ -208,6 +215,11 @@ class SessionMiddleware:
                     await error_response(HTTPConnection(scope), error)(scope, receive, send)
                     return
                 if cookie is not None:
+                    if secure and secure_cookie_is_lost(scope):
+                        # Shown once per process by the default filter (constant text and
+                        # place): the client drops this cookie and the user would only
+                        # see "The form has expired" (RFC 6265bis §5.7.3).
+                        warnings.warn(INSECURE_COOKIE_MESSAGE, InsecureCookieWarning, stacklevel=1)
                     message.setdefault("headers", [])  # optional in ASGI's response.start
                     headers = MutableHeaders(scope=message)
                     headers.append("set-cookie", cookie)

@@ -108,7 +108,7 @@ class APIKeyStrategy:
         if not key and self._query_param:
             key = request.query_params.get(self._query_param)
         if not key:
-            return Fail(challenge=self.challenge, message="An API key is required.")
+            return Fail(challenge=self.challenge, message="An API key is required.", sent=False)
         presented = hashlib.sha256(key.encode("utf-8")).digest()
         record = await maybe_await(self._lookup(self._key_id(key)))
         try:

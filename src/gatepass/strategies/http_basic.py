@@ -44,7 +44,9 @@ class HTTPBasicStrategy:
         """
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "basic" or not value.strip():
-            return Fail(challenge=self.challenge, message="Basic credentials are required.")
+            return Fail(
+                challenge=self.challenge, message="Basic credentials are required.", sent=False
+            )
         try:
             decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):

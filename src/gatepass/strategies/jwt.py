@@ -137,7 +137,7 @@ class JWTStrategy:
         """
         token = await self._extract(request)
         if not token:
-            return Fail(self._challenge(), message="A bearer token is required.")
+            return Fail(self._challenge(), message="A bearer token is required.", sent=False)
         try:
             claims = await self.verifier.verify_async(token, request)
         except TokenError as exc:

@@ -6,7 +6,7 @@ the Authenticator turns them into HTTP in one place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,12 +40,15 @@ class Fail:
         status: the HTTP status this failure alone would give (401, or 400).
         message: a message safe to show to the user.
         code: the machine code for the JSON error body.
+        sent: False when the request carried nothing for this strategy to check (no
+            header, no token); a chain then lets another strategy's failure speak.
     """
 
     challenge: str | None = None
     status: int = 401
     message: str | None = None
     code: str = INVALID_CREDENTIALS
+    sent: bool = True
 
     @classmethod
     def missing(cls, message: str = "Missing credentials.") -> Fail:
@@ -63,6 +66,26 @@ class Fail:
     def is_missing_credentials(self) -> bool:
         """True for a failure that found no credentials at all."""
         return self.code == MISSING_CREDENTIALS
+
+    @property
+    def found_credentials(self) -> bool:
+        """True when the strategy had credentials to check and refused them."""
+        return self.sent and self.code != MISSING_CREDENTIALS
+
+
+def deciding_failure(failures: Sequence[Fail]) -> Fail:
+    """The failure that speaks for a chain of strategies that all failed.
+
+    The first strategy that found credentials knows what went wrong (a bad bearer
+    token beside an absent Basic header); when none found any, the first failure.
+
+    Args:
+        failures: the failures, in strategy order (at least one).
+
+    Returns:
+        The failure whose status, code and message answer the request.
+    """
+    return next((fail for fail in failures if fail.found_credentials), failures[0])
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -28,6 +27,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from gatepass._folders import sqlite_file_folder
 from gatepass.errors import (
     ConfigurationError,
     InvalidEmailError,
@@ -105,7 +105,8 @@ class SQLUserStore:
         """Connect and bring the schema up to date (a no-op on an up-to-date database).
 
         Raises:
-            ConfigurationError: the folder of a SQLite database file does not exist.
+            ConfigurationError: the folder of a SQLite database file is missing and
+                cannot be created.
             StoreUnavailableError: the database cannot be reached.
         """
         if self._engine is not None:
@@ -125,16 +126,8 @@ class SQLUserStore:
 
     def _check_sqlite_folder(self) -> None:
         database = self.url.database
-        if self.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
-            return
-        if database.startswith("file:"):
-            return
-        folder = Path(database).parent
-        if not folder.is_dir():
-            raise ConfigurationError(
-                f"The folder of the SQLite user database does not exist: {folder}; "
-                "create it first or point the URL elsewhere."
-            )
+        if self.url.get_backend_name() == "sqlite" and database:
+            sqlite_file_folder(database, what="user store")
 
     async def close(self) -> None:
         """Close every pooled connection; the store can be opened again."""

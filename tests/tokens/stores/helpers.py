@@ -12,9 +12,25 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from gatepass.tokens.refresh import hash_refresh_token
 from gatepass.tokens.stores import RefreshStore, RevocationStore
+from gatepass.tokens.stores.base import RefreshRecord
 
 START = 1_700_000_000
+
+
+def refresh_record(name: str = "t", *, lifetime: int = 60) -> RefreshRecord:
+    """A minimal unspent refresh record issued at ``START``."""
+    return RefreshRecord(
+        token_hash=hash_refresh_token(name),
+        family_id="f",
+        subject="u",
+        client_id=None,
+        scope=None,
+        issued_at=START,
+        expires_at=START + lifetime,
+        family_issued_at=START,
+    )
 
 
 class FakeClock:

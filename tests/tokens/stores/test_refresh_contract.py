@@ -143,7 +143,8 @@ async def test_redis_record_ttl_is_the_remaining_lifetime(redis_backend: Backend
 async def test_sqlite_store_fails_closed_when_the_database_cannot_be_opened(
     tmp_path: Path,
 ) -> None:
-    store = SQLiteRefreshStore(tmp_path / "missing-dir" / "tokens.sqlite3", clock=lambda: START)
+    # A directory where the database file should be: SQLite cannot open it.
+    store = SQLiteRefreshStore(tmp_path, clock=lambda: START)
 
     with pytest.raises(StoreUnavailableError):
         await store.spend(hash_refresh_token("anything"))

@@ -106,7 +106,8 @@ async def test_revocation_written_by_one_instance_is_seen_by_another(
 async def test_sqlite_revocations_fail_closed_when_the_database_cannot_be_opened(
     tmp_path: Path,
 ) -> None:
-    store = SQLiteRevocationStore(tmp_path / "missing-dir" / "r.sqlite3", clock=lambda: START)
+    # A directory where the database file should be: SQLite cannot open it.
+    store = SQLiteRevocationStore(tmp_path, clock=lambda: START)
 
     with pytest.raises(StoreUnavailableError):
         await store.is_revoked(jti="jti-1")

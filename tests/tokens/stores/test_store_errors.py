@@ -22,24 +22,10 @@ from gatepass.tokens.stores import (
     SQLiteRefreshStore,
     SQLiteRevocationStore,
 )
-from gatepass.tokens.stores.base import RefreshRecord
 
-from .helpers import START, FakeClock, unreachable_redis
+from .helpers import START, FakeClock, refresh_record, unreachable_redis
 
 GENERIC = "The token store is unavailable."
-
-
-def record() -> RefreshRecord:
-    return RefreshRecord(
-        token_hash=hash_refresh_token("t"),
-        family_id="f",
-        subject="u",
-        client_id=None,
-        scope=None,
-        issued_at=START,
-        expires_at=START + 60,
-        family_issued_at=START,
-    )
 
 
 def assert_generic_and_logged(
@@ -57,11 +43,12 @@ def assert_generic_and_logged(
 async def test_sqlite_store_that_cannot_open_does_not_show_its_path(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = tmp_path / "missing-dir" / "tokens.sqlite3"
+    path = tmp_path / "a-folder"  # a directory, not a database file
+    path.mkdir()
     store = SQLiteRefreshStore(path, clock=FakeClock())
     with caplog.at_level(logging.WARNING), pytest.raises(StoreUnavailableError) as caught:
-        await store.add(record())
-    assert "missing-dir" not in caught.value.message
+        await store.add(refresh_record())
+    assert "a-folder" not in caught.value.message
     assert_generic_and_logged(caught.value, caplog, sqlite3.Error)
     await store.aclose()
 
@@ -84,7 +71,7 @@ async def test_sqlite_query_failure_does_not_show_the_driver_error(
 ) -> None:
     path = tmp_path / "tokens.sqlite3"
     store = SQLiteRefreshStore(path, clock=FakeClock())
-    await store.add(record())
+    await store.add(refresh_record())
     with closing(sqlite3.connect(path)) as other:
         other.execute("DROP TABLE gatepass_refresh_tokens")
         other.commit()
@@ -103,7 +90,7 @@ async def test_redis_outage_does_not_show_the_address_or_driver_error(
     revocations = RedisRevocationStore(client, clock=FakeClock())
     try:
         with caplog.at_level(logging.WARNING), pytest.raises(StoreUnavailableError) as caught:
-            await refresh.add(record())
+            await refresh.add(refresh_record())
         assert "127.0.0.1" not in caught.value.message
         assert_generic_and_logged(caught.value, caplog, Exception)
         with caplog.at_level(logging.WARNING), pytest.raises(StoreUnavailableError) as again:

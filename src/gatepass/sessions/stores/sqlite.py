@@ -18,6 +18,7 @@ from pathlib import Path
 import aiosqlite
 import orjson
 
+from gatepass._folders import sqlite_file_folder
 from gatepass.errors import StoreUnavailableError
 from gatepass.sessions.stores.base import (
     Clock,
@@ -72,13 +73,15 @@ class SQLiteSessionStore:
     """Sessions in an SQLite file via ``aiosqlite``.
 
     Args:
-        path: the database file (created if missing); ``":memory:"`` works for tests.
+        path: the database file (created if missing, with its folder);
+            ``":memory:"`` works for tests.
         table: the table name (letters, digits and underscores).
         clock: time source for expiry.
         timeout: seconds to wait on a locked database before giving up with 503.
 
     Raises:
         ValueError: the table name is not a plain identifier.
+        ConfigurationError: the file's folder is missing and cannot be created.
     """
 
     def __init__(
@@ -92,6 +95,7 @@ class SQLiteSessionStore:
         if not table.replace("_", "").isalnum() or not table.isascii():
             raise ValueError(f"Table name must be a plain identifier, not {table!r}.")
         self.path = str(path)
+        sqlite_file_folder(self.path, what="session store")
         self.table = table
         self._clock = clock
         self._timeout = timeout

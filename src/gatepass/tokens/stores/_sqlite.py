@@ -12,6 +12,7 @@ from typing import Self
 
 import aiosqlite
 
+from gatepass._folders import sqlite_file_folder
 from gatepass.errors import ConfigurationError
 from gatepass.tokens.stores._errors import unavailable
 from gatepass.tokens.stores.base import Clock
@@ -24,6 +25,7 @@ class Database:
     """One lazily opened connection; a failed open is retried on the next call."""
 
     def __init__(self, path: str | Path, schema: Sequence[str]) -> None:
+        sqlite_file_folder(path, what="token store")
         self._path = path
         self._schema = schema
         self._db: aiosqlite.Connection | None = None
@@ -103,7 +105,8 @@ class Table:
         extra_schema: more statements run on connect (a side table, its indexes).
 
     Raises:
-        ConfigurationError: ``table`` is not a plain identifier.
+        ConfigurationError: ``table`` is not a plain identifier, or the file's folder
+            is missing and cannot be created.
     """
 
     def __init__(
