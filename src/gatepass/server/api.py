@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from gatepass._http import NO_STORE  # RFC 6749 §5.1
 from gatepass.errors import (
     AuthenticationError,
+    EmailNotVerifiedError,
     InvalidCredentialsError,
     RateLimitedError,
     RevokedTokenError,
@@ -24,6 +25,7 @@ from gatepass.errors import (
 )
 from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
+from gatepass.server.account_flows import refuse_unverified
 from gatepass.server.errors import ErrorBody, responses
 from gatepass.server.keyring import JWKS_MAX_AGE
 from gatepass.server.logging import account_hash
@@ -70,6 +72,7 @@ class UserBody(BaseModel):
     display_name: str | None
     created_at: datetime
     is_active: bool
+    email_verified: bool
 
 
 class JWK(BaseModel):
@@ -138,6 +141,9 @@ async def issue_token(request: Request, body: TokenRequest) -> Response:
         # The same answer for an unknown email and a wrong password (OWASP ASVS 2.2).
         raise InvalidCredentialsError(BAD_CREDENTIALS)
     await state.throttle.succeeded(account=body.email, address=address)
+    refusal = await refuse_unverified(state, user)
+    if refusal is not None:
+        raise EmailNotVerifiedError(refusal)
     state.keyring.refresh()
     pair = await state.tokens.issue(user.id)
     state.security.event("login.success", channel="api", user_id=user.id, address=address)
@@ -207,6 +213,7 @@ async def me(user: Annotated[User, Depends(api_user)]) -> Response:
         display_name=user.display_name,
         created_at=user.created_at,
         is_active=user.is_active,
+        email_verified=user.email_verified,
     )
     return JSONResponse(body.model_dump(mode="json"), headers=NO_STORE)
 

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from gatepass.integrations import AuthMiddleware
 from gatepass.passwords import PasswordHasher
-from gatepass.server import api, errors, pages, rendering, social_pages
+from gatepass.server import account_api, account_pages, api, errors, pages, rendering, social_pages
 from gatepass.server.backends import Backends
 from gatepass.server.bodysize import BodySizeLimitMiddleware
 from gatepass.server.datadir import data_dir_lock_async, private_files, session_secret
@@ -31,7 +31,7 @@ STATIC = Path(__file__).parent / "static"
 # The JSON endpoints take no ambient credentials (no cookie is read there), so a
 # forged cross-site request gains nothing (OWASP CSRF Prevention Cheat Sheet).
 MAX_BODY = 64 * 1024
-CSRF_EXEMPT = ("/auth/token", "/auth/refresh", "/auth/logout")
+CSRF_EXEMPT = ("/auth/token", "/auth/refresh", "/auth/logout", *account_api.PATHS)
 
 
 def create_app(
@@ -75,6 +75,7 @@ def create_app(
         finally:
             if state.social is not None:
                 await state.social.aclose()
+            await state.mail.aclose()  # queued mail leaves before the stores close
             await state.backends.close()
 
     app = FastAPI(
@@ -90,6 +91,8 @@ def create_app(
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
+    app.include_router(account_api.router)
+    app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(social_pages.router)
     # Added innermost first: Starlette wraps each new middleware around the last.

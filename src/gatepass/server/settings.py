@@ -26,6 +26,7 @@ from gatepass.tokens import parse_duration
 # from them cannot pass the exact issuer check (OpenID Connect Core 1.0 §3.1.3.7).
 _MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_MAIL_SCHEMES = frozenset({"smtp", "smtp+starttls", "smtps"})
 
 Algorithm = Literal[
     "HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
@@ -88,6 +89,11 @@ class Settings(BaseSettings):
     # Token endpoint client authentication (RFC 6749 §2.3.1); unset: what the
     # provider's discovery document lists, client_secret_basic first.
     oidc_client_auth: Literal["client_secret_basic", "client_secret_post"] | None = None
+    # Mail (server/mail.py): smtp://, smtp+starttls:// or smtps:// (it may hold the SMTP
+    # password, hence secret); unset writes each message to <data dir>/outbox/.
+    mail_url: SecretStr | None = None
+    mail_from: str | None = Field(default=None, max_length=320)
+    require_verified_email: bool = False
 
     @field_validator("access_token_ttl", "refresh_token_ttl", mode="before")
     @classmethod
@@ -106,6 +112,13 @@ class Settings(BaseSettings):
             parse(value)
         except ValueError:
             raise ValueError(f"{value!r} is not a rate such as '5/minute' or '10/hour'") from None
+        return value
+
+    @field_validator("mail_url")
+    @classmethod
+    def _known_mail(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in _MAIL_SCHEMES:
+            raise ValueError("must start with smtp://, smtp+starttls:// or smtps://")
         return value
 
     @field_validator("jwt_secret")

@@ -13,6 +13,7 @@ from gatepass.security.ratelimit import LoginThrottle, RateLimiter
 from gatepass.server.backends import Backends
 from gatepass.server.keyring import Keyring
 from gatepass.server.logging import SecurityLog
+from gatepass.server.mail import AccountMail
 from gatepass.server.settings import Settings
 from gatepass.server.social import SocialLogin
 from gatepass.strategies import JWTStrategy
@@ -40,6 +41,7 @@ class ServerState:
     throttle: LoginThrottle
     limiter: RateLimiter
     security: SecurityLog
+    mail: AccountMail
     social: SocialLogin | None = None
 
     @classmethod
@@ -154,6 +156,7 @@ class ServerState:
                 namespace=f"{settings.redis_prefix}register",
             ),
             security=security,
+            mail=AccountMail.build(settings, backends),
             social=social,
         )
 
