@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from gatepass._http import NO_STORE
 from gatepass.server import account_flows as flows
+from gatepass.server import email_login, password_reset
 from gatepass.server.api import TokenResponse, api_user, bearer
 from gatepass.server.errors import responses
 from gatepass.server.state import client_address, state_of
@@ -186,7 +187,9 @@ async def change_email(
 )
 async def forgot_password(request: Request, body: EmailBody) -> Response:
     """The same answer, in the same time, whether the address has an account or not."""
-    await flows.forgot_password(state_of(request), body.email, address=client_address(request))
+    await password_reset.forgot_password(
+        state_of(request), body.email, address=client_address(request)
+    )
     return _accepted()
 
 
@@ -199,7 +202,9 @@ async def forgot_password(request: Request, body: EmailBody) -> Response:
 async def reset_password(request: Request, body: ResetRequest) -> Response:
     """Single use; every session and refresh family of the user ends."""
     state = state_of(request)
-    await flows.reset_password(state, body.token, body.password, address=client_address(request))
+    await password_reset.reset_password(
+        state, body.token, body.password, address=client_address(request)
+    )
     return _no_content()
 
 
@@ -212,7 +217,9 @@ async def reset_password(request: Request, body: ResetRequest) -> Response:
 )
 async def start_email_login(request: Request, body: EmailBody) -> Response:
     """The same answer whether the address has an account or not."""
-    await flows.start_email_login(state_of(request), body.email, address=client_address(request))
+    await email_login.start_email_login(
+        state_of(request), body.email, address=client_address(request)
+    )
     return _accepted()
 
 
@@ -225,7 +232,7 @@ async def start_email_login(request: Request, body: EmailBody) -> Response:
 async def finish_email_login(request: Request, body: EmailLoginRequest) -> Response:
     """A token pair, like ``POST /auth/token``."""
     state = state_of(request)
-    user = await flows.finish_email_login(
+    user = await email_login.finish_email_login(
         state,
         address=client_address(request),
         token=body.token,

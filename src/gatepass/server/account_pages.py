@@ -19,6 +19,7 @@ from gatepass.errors import (
     UserExistsError,
 )
 from gatepass.server import account_flows as flows
+from gatepass.server import email_login, password_reset
 from gatepass.server.account_api import ACCEPTED
 from gatepass.server.pages import DEFAULT_LANDING, _form, _user
 from gatepass.server.rendering import render, see_other
@@ -62,7 +63,7 @@ async def forgot(request: Request) -> Response:
         )
     state = state_of(request)
     try:
-        await flows.forgot_password(state, email, address=client_address(request))
+        await password_reset.forgot_password(state, email, address=client_address(request))
     except RateLimitedError as exc:
         return _throttled(request, exc, "password_forgot.html", email=email)
     lifetime = state.mail.expires_in("reset_password")
@@ -86,7 +87,7 @@ async def reset(request: Request) -> Response:
     token, password = form.get("token", ""), form.get("password", "")
     state = state_of(request)
     try:
-        await flows.reset_password(state, token, password, address=client_address(request))
+        await password_reset.reset_password(state, token, password, address=client_address(request))
     except RateLimitedError as exc:
         return _throttled(request, exc, "password_reset.html", token=token, errors=[])
     except PasswordPolicyError as exc:
@@ -138,7 +139,7 @@ async def email_login_page(request: Request, token: str = "") -> Response:
 
 
 @router.post("/login/email")
-async def email_login(request: Request) -> Response:
+async def email_login_start(request: Request) -> Response:
     """Mail a link and a code (or not: the answer is the same), then ask for the code."""
     email = (await _form(request)).get("email", "").strip()
     if not email:
@@ -151,7 +152,7 @@ async def email_login(request: Request) -> Response:
         )
     state = state_of(request)
     try:
-        await flows.start_email_login(state, email, address=client_address(request))
+        await email_login.start_email_login(state, email, address=client_address(request))
     except RateLimitedError as exc:
         return _throttled(request, exc, "login_email.html", step="email", email=email)
     flash(request, "info", ACCEPTED["message"])
@@ -166,7 +167,7 @@ async def email_login_verify(request: Request) -> Response:
     state = state_of(request)
     by_code = {"step": "code", "email": email}
     try:
-        user = await flows.finish_email_login(
+        user = await email_login.finish_email_login(
             state,
             address=client_address(request),
             token=token or None,
