@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from gatepass.mail import MailSender
 from gatepass.server.settings import Settings
+from server.lifecycle_helpers import redis_prefix_scope, running
 from server.mail_flow_helpers import (
     after_this_second,
     code_in,
@@ -241,22 +242,12 @@ async def test_email_change_mails_both_addresses_and_moves_the_account_when_conf
 async def test_required_verified_email_refuses_token_login_until_verified(
     tmp_path: Path, smtp: SMTPServer
 ) -> None:
-    from gatepass.server.app import create_app
-    from gatepass.server.logging import SecurityLog
-    from server.server_helpers import fast_hasher
-
     settings = Settings(
         data_dir=tmp_path / "strict",
         mail_url=SecretStr(f"smtp://127.0.0.1:{smtp.port}"),
         require_verified_email=True,
     )
-    app = create_app(settings, hasher=fast_hasher(), security=SecurityLog())
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000"
-        ) as client,
-    ):
+    async with running(settings) as (app, client):
         await _register(client)
         refused = await client.post(
             "/auth/token", json={"email": "ada@example.com", "password": PASSWORD}
@@ -274,24 +265,14 @@ async def test_required_verified_email_refuses_token_login_until_verified(
 async def test_smtp_down_the_request_still_answers_and_the_failure_is_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from gatepass.server.app import create_app
-    from gatepass.server.logging import SecurityLog
-    from server.server_helpers import fast_hasher
-
     settings = Settings(
         data_dir=tmp_path / "down", mail_url=SecretStr(f"smtp://127.0.0.1:{free_port()}")
     )
-    app = create_app(settings, hasher=fast_hasher(), security=SecurityLog())
-    state = server_state(app)
-    # One attempt, so the test does not wait through the retries' pauses.
-    state.mail.sender = MailSender(state.mail.sender.transport, attempts=1)
     caplog.set_level(logging.WARNING, logger="gatepass.mail")
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000"
-        ) as client,
-    ):
+    async with running(settings) as (app, client):
+        state = server_state(app)
+        # One attempt, so the test does not wait through the retries' pauses.
+        state.mail.sender = MailSender(state.mail.sender.transport, attempts=1)
         assert (await _register(client)).status_code == 201
         forgot = await client.post("/auth/password/forgot", json={"email": "ada@example.com"})
         assert forgot.status_code == 202
@@ -305,21 +286,33 @@ async def test_smtp_down_the_request_still_answers_and_the_failure_is_logged(
 async def test_without_a_mail_url_messages_go_to_the_outbox_folder(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from gatepass.server.app import create_app
-    from gatepass.server.logging import SecurityLog
-    from server.server_helpers import fast_hasher
-
     settings = Settings(data_dir=tmp_path / "dev")
-    app = create_app(settings, hasher=fast_hasher(), security=SecurityLog())
     caplog.set_level(logging.INFO, logger="gatepass.mail")
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000"
-        ) as client,
-    ):
+    async with running(settings) as (app, client):
         await _register(client)
         await server_state(app).mail.sender.drain()
     [eml] = list((tmp_path / "dev" / "outbox").glob("*.eml"))
     assert eml.stat().st_mode & 0o077 == 0
     assert "http://127.0.0.1:8000/verify-email?token=" in caplog.text
+
+
+@pytest.mark.redis
+async def test_a_link_mailed_by_one_process_works_in_another_sharing_redis(
+    tmp_path: Path, smtp: SMTPServer, redis_url: str
+) -> None:
+    async with redis_prefix_scope(redis_url) as prefix:
+        settings = Settings(
+            data_dir=tmp_path / "shared",
+            redis_url=redis_url,
+            redis_prefix=prefix,
+            mail_url=SecretStr(f"smtp://127.0.0.1:{smtp.port}"),
+        )
+        async with running(settings) as (first_app, first), running(settings) as (_, second):
+            await _register(first)
+            await first.post("/auth/password/forgot", json={"email": "ada@example.com"})
+            _, token = link_in((await received(first_app, smtp, 2))[1])
+            body = {"token": token, "password": NEW_PASSWORD}
+            assert (await second.post("/auth/password/reset", json=body)).status_code == 204
+            # Spent everywhere: the record was taken from Redis.
+            again = await first.post("/auth/password/reset", json=body)
+            assert again.status_code == 400

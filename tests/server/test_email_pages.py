@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from gatepass.server.settings import Settings
+from server.lifecycle_helpers import running
 from server.mail_flow_helpers import code_in, link_in, received
 from server.server_helpers import BROWSER, csrf_from, login, post_form, register
 from smtp_helpers import SMTPServer, smtp_server
@@ -163,22 +164,12 @@ async def test_sign_in_by_email_link_asks_for_a_press_first(
 async def test_required_verified_email_refuses_the_login_form_with_a_clear_message(
     tmp_path: Path, smtp: SMTPServer
 ) -> None:
-    from gatepass.server.app import create_app
-    from gatepass.server.logging import SecurityLog
-    from server.server_helpers import fast_hasher
-
     settings = Settings(
         data_dir=tmp_path / "strict",
         mail_url=SecretStr(f"smtp://127.0.0.1:{smtp.port}"),
         require_verified_email=True,
     )
-    app = create_app(settings, hasher=fast_hasher(), security=SecurityLog())
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000"
-        ) as client,
-    ):
+    async with running(settings) as (app, client):
         registered = await register(client)
         assert "Check your mail" in (await _follow(client, registered)).text
         refused = await login(client)
