@@ -11,17 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI
 
-from gatepass.server.state import ServerState
+from server.lifecycle_helpers import server_state
 from smtp_helpers import SMTPServer
+
+__all__ = ["after_this_second", "code_in", "link_in", "received", "server_state", "text_of"]
 
 _LINK = re.compile(r"https?://\S+")
 _CODE = re.compile(r"^\s+(\d{6})\s*$", re.MULTILINE)
-
-
-def server_state(app: FastAPI) -> ServerState:
-    """The server state of ``app``."""
-    state: ServerState = app.state.gatepass
-    return state
 
 
 async def received(app: FastAPI, smtp: SMTPServer, count: int) -> list[EmailMessage]:

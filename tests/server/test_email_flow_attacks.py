@@ -4,38 +4,26 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 
 from gatepass.mail import OneTimeTokens
 from gatepass.server.mail import one_time_secret
 from gatepass.server.settings import Settings
 from server.mail_flow_helpers import code_in, link_in, received, server_state
 from server.server_helpers import PASSWORD, EventLog, fast_hasher
-from smtp_helpers import SMTPServer, smtp_server
+from smtp_helpers import SMTPServer
 
 NEW_PASSWORD = "a brand new passphrase for ada"
 
 
 @pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SMTPServer]:
-    with smtp_server(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def settings(tmp_path: Path, smtp: SMTPServer) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        login_limit="5/minute",
-        mail_url=SecretStr(f"smtp://127.0.0.1:{smtp.port}"),
-    )
+def settings(mail_settings: Settings) -> Settings:
+    return mail_settings
 
 
 async def _registered(app: FastAPI, client: httpx.AsyncClient, smtp: SMTPServer) -> str:

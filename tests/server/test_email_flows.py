@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,25 +22,18 @@ from server.mail_flow_helpers import (
     text_of,
 )
 from server.server_helpers import PASSWORD, bearer, free_port, token_pair
-from smtp_helpers import SMTPServer, smtp_server
+from smtp_helpers import SMTPServer
 
 NEW_PASSWORD = "a brand new passphrase for ada"
 
 
 @pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SMTPServer]:
-    with smtp_server(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def settings(tmp_path: Path, smtp: SMTPServer) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        login_limit="5/minute",
-        mail_url=SecretStr(f"smtp://127.0.0.1:{smtp.port}"),
-        mail_from="Example <no-reply@example.com>",
-        public_url="https://auth.example.com",
+def settings(mail_settings: Settings) -> Settings:
+    return mail_settings.model_copy(
+        update={
+            "mail_from": "Example <no-reply@example.com>",
+            "public_url": "https://auth.example.com",
+        }
     )
 
 

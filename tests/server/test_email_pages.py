@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,25 +13,15 @@ from gatepass.server.settings import Settings
 from server.lifecycle_helpers import running
 from server.mail_flow_helpers import code_in, link_in, received
 from server.server_helpers import BROWSER, csrf_from, login, post_form, register
-from smtp_helpers import SMTPServer, smtp_server
+from smtp_helpers import SMTPServer
 
 NEW_PASSWORD = "a brand new passphrase for ada"
 BAD_LINK = "This link is invalid, was used already, or has expired. Ask for a new one."
 
 
 @pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SMTPServer]:
-    with smtp_server(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def settings(tmp_path: Path, smtp: SMTPServer) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        login_limit="5/minute",
-        mail_url=SecretStr(f"smtp://127.0.0.1:{smtp.port}"),
-    )
+def settings(mail_settings: Settings) -> Settings:
+    return mail_settings
 
 
 async def _follow(client: httpx.AsyncClient, response: httpx.Response) -> httpx.Response:
