@@ -162,5 +162,5 @@ class AccountMail:
             await self.limiter.hit(MAIL_ACCOUNT_LIMIT, f"{step}:{account_key(account)}")
 
     async def aclose(self) -> None:
-        """Give queued messages a few seconds to leave, then stop."""
+        """Give queued messages up to 10 seconds to leave, then stop."""
         await self.sender.aclose()
