@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
@@ -22,7 +23,8 @@ from server.mail_flow_helpers import (
     text_of,
 )
 from server.server_helpers import PASSWORD, bearer, free_port, token_pair
-from smtp_helpers import SMTPServer
+from smtp_helpers import PASSWORD as SMTP_PASSWORD
+from smtp_helpers import USERNAME, SMTPServer, smtp_server
 
 NEW_PASSWORD = "a brand new passphrase for ada"
 
@@ -308,3 +310,23 @@ async def test_a_link_mailed_by_one_process_works_in_another_sharing_redis(
             # Spent everywhere: the record was taken from Redis.
             again = await first.post("/auth/password/reset", json=body)
             assert again.status_code == 400
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+async def test_the_server_mails_through_tls_with_smtp_auth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, security: Literal["starttls", "tls"]
+) -> None:
+    scheme = {"starttls": "smtp+starttls", "tls": "smtps"}[security]
+    with smtp_server(tmp_path, security=security, auth=True) as server:
+        assert server.certificate is not None
+        # The server trusts the system's CAs; this test's CA joins them the standard way.
+        ca = tmp_path / "ca.pem"
+        ca.write_bytes(server.certificate.cert_pem)
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+        url = f"{scheme}://{USERNAME}:{SMTP_PASSWORD}@127.0.0.1:{server.port}"
+        settings = Settings(data_dir=tmp_path / "tls", mail_url=SecretStr(url))
+        async with running(settings) as (app, client):
+            await _register(client)
+            [message] = await received(app, server, 1)
+    # With STARTTLS the test server refuses mail without AUTH: delivery proves the login.
+    assert message["To"] == "ada@example.com"
