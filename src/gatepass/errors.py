@@ -31,6 +31,7 @@ exceptions are translated into these at the one module that calls the library.
     │   ├── MissingCredentialsError      400 missing_credentials
     │   └── InvalidCredentialsError      401 invalid_credentials
     ├── PermissionDeniedError            403 forbidden
+    │   └── EmailNotVerifiedError        403 email_not_verified
     ├── CSRFError                        403 csrf_failed
     ├── RateLimitedError                 429 rate_limited        (retry_after)
     ├── StoreUnavailableError            503 store_unavailable
@@ -250,6 +251,13 @@ class PermissionDeniedError(GatepassError):
     code = "forbidden"
     status_code = 403
     default_message = "You do not have permission to do this."
+
+
+class EmailNotVerifiedError(PermissionDeniedError):
+    """The account's email address is not verified yet, and the server requires it."""
+
+    code = "email_not_verified"
+    default_message = "Confirm your email address first: open the link we mailed you."
 
 
 class CSRFError(GatepassError):

@@ -15,10 +15,24 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import BaseSchema
 from schemathesis.generation.modes import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from gatepass.server.app import create_app
 from gatepass.server.settings import Settings
 from server.server_helpers import fast_hasher
+
+# Bodies holding what no schema can generate: a mailed token or code (a well-formed
+# guess gets 400 invalid_token), a password the policy judges (422 weak_password), the
+# account's own address. Every other check still runs on them.
+JUDGED_BODIES = frozenset(
+    {
+        "/auth/register",
+        "/auth/email/verify",
+        "/auth/email/change",
+        "/auth/password/reset",
+        "/auth/login/email/verify",
+    }
+)
 
 
 @pytest.fixture
@@ -38,6 +52,7 @@ def test_api_conforms_to_its_schema(api_schema: BaseSchema, mode: GenerationMode
         suppress_health_check=list(HealthCheck),
     )
     def check(case: schemathesis.Case[Any]) -> None:
-        case.call_and_validate()
+        judged = case.path in JUDGED_BODIES
+        case.call_and_validate(excluded_checks=[positive_data_acceptance] if judged else None)
 
     check()

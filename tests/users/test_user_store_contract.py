@@ -86,6 +86,47 @@ async def test_concurrent_verify_email_lets_one_win(store: UserStore) -> None:
     assert sum(result is not None for result in results) == 1
 
 
+async def test_change_email_moves_the_account_to_the_new_verified_address(
+    store: UserStore,
+) -> None:
+    user = await store.create(email="old@example.com", password_hash="h")
+    changed = await store.change_email(user.id, "  New@Example.COM ")
+    assert changed is not None
+    assert (changed.email, changed.email_verified, changed.password_hash) == (
+        "new@example.com",
+        True,
+        "h",
+    )
+    assert await store.find_by_email("new@example.com") == changed
+    assert await store.find_by_email("old@example.com") is None
+    # The old address is free again.
+    other = await store.create(email="old@example.com", password_hash="h")
+    assert other.id != user.id
+
+
+async def test_change_email_to_a_taken_address_raises_user_exists_409(store: UserStore) -> None:
+    user = await store.create(email="a@example.com", password_hash="h")
+    await store.create(email="b@example.com", password_hash="h")
+    with pytest.raises(UserExistsError) as caught:
+        await store.change_email(user.id, "B@example.com")
+    assert caught.value.status_code == 409
+    assert await store.find_by_id(user.id) == user
+
+
+async def test_change_email_refuses_no_address_and_unknown_users(store: UserStore) -> None:
+    user = await store.create(email="a@example.com", password_hash="h")
+    with pytest.raises(InvalidEmailError):
+        await store.change_email(user.id, "not an email")
+    assert await store.change_email("no-such-id", "c@example.com") is None
+
+
+async def test_change_email_to_its_own_address_keeps_the_account(store: UserStore) -> None:
+    user = await store.create(email="a@example.com", password_hash="h")
+    changed = await store.change_email(user.id, "A@example.com")
+    assert changed is not None
+    assert (changed.email, changed.email_verified) == ("a@example.com", True)
+
+
 async def test_create_can_store_a_verified_email(store: UserStore) -> None:
     user = await store.create(email="p@example.com", password_hash=None, email_verified=True)
     assert user.email_verified is True

@@ -147,5 +147,5 @@ async def change_password(
     state.security.event("password.changed", user_id=user.id, address=address)
     # The owner learns of the change even when it was not them (OWASP ASVS 5.0 6.3.7);
     # the others were ended above (ASVS 5.0 7.4.3).
-    state.mail.submit(state.mail_templates.render("password_changed", to=user.email))
+    state.mail.send("password_changed", to=user.email)
     return ended

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from gatepass._http import NO_STORE  # RFC 6749 §5.1
 from gatepass.errors import (
     AuthenticationError,
+    EmailNotVerifiedError,
     InvalidCredentialsError,
     RateLimitedError,
     RevokedTokenError,
@@ -25,6 +26,7 @@ from gatepass.errors import (
 from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
 from gatepass.server.account import device_summary
+from gatepass.server.account_flows import refuse_unverified
 from gatepass.server.errors import ErrorBody, responses
 from gatepass.server.keyring import JWKS_MAX_AGE
 from gatepass.server.state import API_STRATEGY, REFRESH_LIMIT, client_address, state_of
@@ -70,6 +72,7 @@ class UserBody(BaseModel):
     display_name: str | None
     created_at: datetime
     is_active: bool
+    email_verified: bool
 
 
 class JWK(BaseModel):
@@ -140,6 +143,9 @@ async def issue_token(request: Request, body: TokenRequest) -> Response:
         # The same answer for an unknown email and a wrong password (OWASP ASVS 2.2).
         raise InvalidCredentialsError(BAD_CREDENTIALS)
     await state.throttle.succeeded(account=body.email, address=address)
+    refusal = await refuse_unverified(state, user)
+    if refusal is not None:
+        raise EmailNotVerifiedError(refusal)
     state.keyring.refresh()
     # Recorded so the user can tell this login apart in their list (OWASP ASVS 5.0 7.5.2).
     device = device_summary(request.headers.get("user-agent", ""))
@@ -211,6 +217,7 @@ async def me(user: Annotated[User, Depends(api_user)]) -> Response:
         display_name=user.display_name,
         created_at=user.created_at,
         is_active=user.is_active,
+        email_verified=user.email_verified,
     )
     return JSONResponse(body.model_dump(mode="json"), headers=NO_STORE)
 

@@ -20,6 +20,8 @@ from gatepass.server import (
     account_api,
     account_pages,
     api,
+    email_api,
+    email_pages,
     errors,
     pages,
     rendering,
@@ -39,7 +41,13 @@ STATIC = Path(__file__).parent / "static"
 # The JSON endpoints take no ambient credentials (no cookie is read there), so a
 # forged cross-site request gains nothing (OWASP CSRF Prevention Cheat Sheet).
 MAX_BODY = 64 * 1024
-CSRF_EXEMPT = ("/auth/token", "/auth/refresh", "/auth/logout", "/auth/logout-everywhere")
+CSRF_EXEMPT = (
+    "/auth/token",
+    "/auth/refresh",
+    "/auth/logout",
+    "/auth/logout-everywhere",
+    *email_api.PATHS,
+)
 
 
 def create_app(
@@ -83,7 +91,7 @@ def create_app(
         finally:
             if state.social is not None:
                 await state.social.aclose()
-            await state.mail.aclose()
+            await state.mail.aclose()  # queued mail leaves before the stores close
             await state.backends.close()
 
     app = FastAPI(
@@ -100,6 +108,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(account_api.router)
+    app.include_router(email_api.router)
+    app.include_router(email_pages.router)
     app.include_router(pages.router)
     app.include_router(account_pages.router)
     app.include_router(social_pages.router)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from limits.aio.storage import Storage
 
+from gatepass.mail.stores import MemoryOneTimeStore, OneTimeStore
 from gatepass.security.ratelimit import memory_storage, redis_storage
 from gatepass.server.datadir import private_files
 from gatepass.server.settings import Settings
@@ -42,6 +43,7 @@ class Backends:
         revocations: revoked tokens and families.
         limits: rate-limit counters.
         redis: the shared Redis client, when configured.
+        one_time: mailed one-time tokens and codes (Redis, else SQLite).
     """
 
     users: SQLUserStore
@@ -50,6 +52,7 @@ class Backends:
     revocations: RevocationStore
     limits: Storage
     redis: Redis | None = None
+    one_time: OneTimeStore = field(default_factory=MemoryOneTimeStore)
     _closers: list[object] = field(default_factory=list)
 
     @classmethod
@@ -68,7 +71,7 @@ class Backends:
         # The SQLite files this process will open in the data folder: created 0600.
         files = [] if settings.database_url else ["gatepass.db"]
         if not settings.redis_url:
-            files += ["sessions.db", "tokens.db", "revocations.db"]
+            files += ["sessions.db", "tokens.db", "revocations.db", "onetime.db"]
         private_files(settings.data_dir, files)
         users = SQLUserStore(settings.effective_database_url)
         if settings.redis_url:
@@ -77,6 +80,7 @@ class Backends:
             from redis.backoff import NoBackoff
 
             from gatepass.authenticator import SESSION_TEXT
+            from gatepass.mail.stores.redis import RedisOneTimeStore
             from gatepass.sessions import CachedRedisSessionStore, RedisSessionStore
             from gatepass.tokens.stores import RedisRefreshStore, RedisRevocationStore
 
@@ -107,8 +111,10 @@ class Backends:
                 revocations=RedisRevocationStore(client, prefix=prefix),
                 limits=redis_storage(client, key_prefix=f"{prefix}limits"),
                 redis=client,
+                one_time=RedisOneTimeStore(client, prefix=prefix),
                 _closers=closers,
             )
+        from gatepass.mail.stores.sqlite import SQLiteOneTimeStore
         from gatepass.sessions import SQLiteSessionStore
         from gatepass.tokens.stores import SQLiteRefreshStore, SQLiteRevocationStore
 
@@ -116,13 +122,15 @@ class Backends:
         sessions = SQLiteSessionStore(data / "sessions.db")
         refresh = SQLiteRefreshStore(data / "tokens.db")
         revocations = SQLiteRevocationStore(data / "revocations.db")
+        one_time = SQLiteOneTimeStore(data / "onetime.db")
         return cls(
             users=users,
             sessions=sessions,
             refresh=refresh,
             revocations=revocations,
             limits=memory_storage(),
-            _closers=[sessions, refresh, revocations],
+            one_time=one_time,
+            _closers=[sessions, refresh, revocations, one_time],
         )
 
     @classmethod

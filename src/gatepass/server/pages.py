@@ -24,6 +24,7 @@ from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
 from gatepass.security.redirects import safe_next
 from gatepass.server.account import device_summary, end_other_logins
+from gatepass.server.account_flows import refuse_unverified, send_verification
 from gatepass.server.rendering import render, see_other
 from gatepass.server.state import REGISTER_LIMIT, client_address, state_of
 from gatepass.sessions import (
@@ -36,6 +37,7 @@ from gatepass.users import User
 
 DEFAULT_LANDING = "/dashboard"
 MAX_FIELD = 1024
+CONFIRM_FIRST = "Check your mail: open the link we sent to confirm your address, then log in."
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,6 +98,10 @@ async def login(request: Request, next: str | None = None) -> Response:
         flash(request, "error", "Incorrect email or password.")
         return see_other(retry)
     await state.throttle.succeeded(account=email, address=address)
+    refusal = await refuse_unverified(state, user)
+    if refusal is not None:
+        flash(request, "error", refusal)
+        return see_other(retry)
     session_return = request.session.get(RETURN_TO_SESSION_KEY)
     target = safe_next(next, default=safe_next(session_return, default=DEFAULT_LANDING))
     await state.auth.login(request, user, keep=(), remember=form.get("remember") == "1")
@@ -156,8 +162,13 @@ async def register(request: Request) -> Response:
     if user is None:
         return render(request, "register.html", status_code=422, errors=errors, email=email)
     state.security.event("user.registered", user_id=user.id, address=address)
+    await send_verification(state, user)
+    if state.settings.require_verified_email:
+        flash(request, "info", CONFIRM_FIRST)
+        return see_other("/login")
     await state.auth.login(request, user, keep=())
     flash(request, "success", "Welcome! Your account is ready.")
+    flash(request, "info", "We mailed you a link to confirm your email address.")
     return see_other(DEFAULT_LANDING)
 
 

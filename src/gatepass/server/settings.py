@@ -105,10 +105,11 @@ class Settings(BaseSettings):
     # Token endpoint client authentication (RFC 6749 §2.3.1); unset: what the
     # provider's discovery document lists, client_secret_basic first.
     oidc_client_auth: Literal["client_secret_basic", "client_secret_post"] | None = None
-    # Mail: smtp://, smtp+starttls:// or smtps:// (with user:pass@ as needed); unset
-    # writes each message as an .eml file to <data dir>/outbox/ (development).
+    # Mail (server/mail.py): smtp://, smtp+starttls:// or smtps:// (it may hold the SMTP
+    # password, hence secret); unset writes each message to <data dir>/outbox/.
     mail_url: SecretStr | None = None
-    mail_from: str | None = Field(default=None, min_length=3, max_length=320)
+    mail_from: str | None = Field(default=None, max_length=320)
+    require_verified_email: bool = False
 
     @field_validator(
         "access_token_ttl",
@@ -293,14 +294,6 @@ class Settings(BaseSettings):
     def effective_public_url(self) -> str:
         """The external origin of the server: ``public_url``, else ``issuer``."""
         return (self.public_url or self.issuer).rstrip("/")
-
-    @property
-    def effective_mail_from(self) -> str:
-        """The ``From`` of mail: ``mail_from``, else no-reply at the public host."""
-        if self.mail_from:
-            return self.mail_from
-        host = urlsplit(self.effective_public_url).hostname or "localhost"
-        return f"{self.site_name} <no-reply@{host}>"
 
     @property
     def effective_secure_cookies(self) -> bool:

@@ -8,13 +8,13 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from gatepass.authenticator import Authenticator
-from gatepass.mail import MailSender, MailTemplates, MailTransport, OutboxTransport, SMTPTransport
 from gatepass.passwords import Argon2Parameters, PasswordHasher, PasswordPolicy
 from gatepass.security.ratelimit import LoginThrottle, RateLimiter
 from gatepass.server.backends import Backends
 from gatepass.server.datadir import log_secret
 from gatepass.server.keyring import Keyring
 from gatepass.server.logging import SecurityLog, account_hash
+from gatepass.server.mail import AccountMail
 from gatepass.server.settings import Settings
 from gatepass.server.social import SocialLogin
 from gatepass.strategies import JWTStrategy
@@ -42,8 +42,7 @@ class ServerState:
     throttle: LoginThrottle
     limiter: RateLimiter
     security: SecurityLog
-    mail: MailSender
-    mail_templates: MailTemplates
+    mail: AccountMail
     social: SocialLogin | None = None
     log_key: bytes = field(default=b"", repr=False)
 
@@ -171,11 +170,7 @@ class ServerState:
                 namespace=f"{settings.redis_prefix}register",
             ),
             security=security,
-            # Mail leaves in the background, drained when the app shuts down.
-            mail=MailSender(mail_transport(settings)),
-            mail_templates=MailTemplates(
-                sender=settings.effective_mail_from, site_name=settings.site_name
-            ),
+            mail=AccountMail.build(settings, backends),
             social=social,
             # An HMAC key, so a logged pseudonym cannot be reversed from a word list
             # (CWE-532, CWE-759); the same across restarts and workers.
@@ -185,23 +180,6 @@ class ServerState:
                 else log_secret(settings.data_dir)
             ).encode(),
         )
-
-
-def mail_transport(settings: Settings) -> MailTransport:
-    """Where the server's mail goes: ``GATEPASS_MAIL_URL``, else ``<data dir>/outbox/``.
-
-    Args:
-        settings: the validated settings.
-
-    Returns:
-        An SMTP transport, or an outbox writing ``.eml`` files and logging their links.
-
-    Raises:
-        ConfigurationError: the mail URL is not usable.
-    """
-    if settings.mail_url is None:
-        return OutboxTransport(settings.data_dir / "outbox")
-    return SMTPTransport.from_url(settings.mail_url.get_secret_value())
 
 
 def state_of(connection: HTTPConnection) -> ServerState:

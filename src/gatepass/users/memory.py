@@ -87,6 +87,24 @@ class MemoryUserStore:
         password_hash = None if remove_password else user.password_hash
         return self._put(replace(user, email_verified=True, password_hash=password_hash))
 
+    async def change_email(self, user_id: str, new_email: str) -> User | None:
+        """Give a user a new, verified address (see ``UserStore``).
+
+        Raises:
+            InvalidEmailError: ``new_email`` is not an address.
+            UserExistsError: another account has the normalized address.
+        """
+        key = normalize_email(new_email)
+        user = self._by_id.get(user_id)
+        # No await between the checks and the writes: atomic on one event loop.
+        if user is None:
+            return None
+        if self._id_by_email.get(key, user_id) != user_id:
+            raise UserExistsError()
+        del self._id_by_email[user.email]
+        self._id_by_email[key] = user_id
+        return self._put(replace(user, email=key, email_verified=True))
+
     async def disable(self, user_id: str) -> User | None:
         """Mark a user inactive (see ``UserStore``)."""
         user = self._by_id.get(user_id)

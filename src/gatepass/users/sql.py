@@ -227,6 +227,21 @@ class SQLUserStore:
             values["password_hash"] = None
         return await self._update(user_id, values, users.c.email_verified == false())
 
+    async def change_email(self, user_id: str, new_email: str) -> User | None:
+        """Give a user a new, verified address (see ``UserStore``).
+
+        Raises:
+            InvalidEmailError: ``new_email`` is not an address.
+            UserExistsError: another account has the normalized address; the unique
+                index decides a race.
+            StoreUnavailableError: the database cannot be reached.
+        """
+        values = {"email": normalize_email(new_email), "email_verified": True}
+        try:
+            return await self._update(user_id, values)
+        except IntegrityError as exc:
+            raise UserExistsError() from exc
+
     async def disable(self, user_id: str) -> User | None:
         """Mark a user inactive (see ``UserStore``)."""
         return await self._update(user_id, {"is_active": False})

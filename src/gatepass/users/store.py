@@ -116,6 +116,24 @@ class UserStore(Protocol):
         """
         ...
 
+    async def change_email(self, user_id: str, new_email: str) -> User | None:
+        """Give a user a new email address, proved by a mailed link, so verified.
+
+        Args:
+            user_id: whose address changes.
+            new_email: the new address as typed; stored in its normal form.
+
+        Returns:
+            The updated user, or ``None`` when there is no such user.
+
+        Raises:
+            InvalidEmailError: ``new_email`` is not an address (422).
+            UserExistsError: another account has this normalized email (409), also
+                when two changes race.
+            StoreUnavailableError: the store cannot be reached.
+        """
+        ...
+
     async def disable(self, user_id: str) -> User | None:
         """Mark a user inactive; a disabled user can no longer sign in.
 
