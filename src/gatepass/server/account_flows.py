@@ -24,7 +24,6 @@ from gatepass.mail import Purpose, Redeemed
 from gatepass.mail.onetime import StateOf
 from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
-from gatepass.server.logging import account_hash
 from gatepass.server.state import REGISTER_LIMIT, ServerState
 from gatepass.users import User, UserStore
 from gatepass.users.emails import normalize_email
@@ -69,7 +68,7 @@ async def throttled(
     try:
         await state.mail.throttle(step, address=address, account=account)
     except RateLimitedError:
-        hashed = account_hash(account) if account is not None else None
+        hashed = state.account_hash(account) if account is not None else None
         state.security.event(f"{step}.throttled", account=hashed, address=address)
         raise
 

@@ -13,7 +13,6 @@ from gatepass.server.account_flows import (
     throttled,
     usable_user,
 )
-from gatepass.server.logging import account_hash
 from gatepass.server.state import ServerState
 from gatepass.users import User
 
@@ -38,7 +37,7 @@ async def start_email_login(state: ServerState, email: str, *, address: str) -> 
         expires_in=mail.expires_in("login_email"),
     )
     if user is None:
-        state.security.event("login.email_sent", account=account_hash(email), address=address)
+        state.security.event("login.email_sent", account=state.account_hash(email), address=address)
         return
     mail.sender.submit(message)
     state.security.event("login.email_sent", user_id=user.id, address=address)
@@ -79,7 +78,7 @@ async def finish_email_login(
             )
         user = await active_user(state, spent.subject)
     except OneTimeTokenError:
-        hashed = account_hash(email) if email is not None else None
+        hashed = state.account_hash(email) if email is not None else None
         state.security.event("login.failure", channel=channel, account=hashed, address=address)
         raise
     if not user.email_verified:

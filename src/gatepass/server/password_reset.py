@@ -18,7 +18,6 @@ from gatepass.server.account_flows import (
     throttled,
     usable_user,
 )
-from gatepass.server.logging import account_hash
 from gatepass.server.state import ServerState
 from gatepass.users import User
 
@@ -43,7 +42,7 @@ async def forgot_password(state: ServerState, email: str, *, address: str) -> No
         expires_in=mail.expires_in("reset_password"),
     )
     if user is None:
-        state.security.event("password.forgot", account=account_hash(email), address=address)
+        state.security.event("password.forgot", account=state.account_hash(email), address=address)
         return
     mail.sender.submit(message)
     state.security.event("password.forgot", user_id=user.id, address=address)
