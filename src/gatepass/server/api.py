@@ -88,17 +88,27 @@ class JWKSBody(BaseModel):
     keys: list[JWK]
 
 
-class HealthBody(BaseModel):
-    """``GET /healthz`` when every store answers."""
+class LiveBody(BaseModel):
+    """``GET /healthz``: the process is up."""
+
+    status: Literal["ok"]
+
+
+class ReadyBody(BaseModel):
+    """``GET /readyz`` when every store answers."""
 
     status: Literal["ok"]
     checks: dict[str, str]
 
 
-class HealthErrorBody(ErrorBody):
-    """``GET /healthz`` when a store is down (503)."""
+class ReadyErrorBody(ErrorBody):
+    """``GET /readyz`` when a store is down (503)."""
 
     checks: dict[str, str]
+
+
+_LIVE = b'{"status":"ok"}'
+_NO_STORE_ONLY = {"Cache-Control": "no-store"}
 
 
 def _pair(pair: TokenPair) -> JSONResponse:
@@ -219,16 +229,21 @@ async def jwks(request: Request) -> Response:
     return JSONResponse(keyring.keyset.to_jwks(), headers={"Cache-Control": JWKS_CACHE})
 
 
+@router.get("/healthz", response_model=LiveBody, summary="Whether the process is up")
+async def healthz() -> Response:
+    """Liveness: the process answers. No store is asked (that is ``/readyz``)."""
+    return Response(_LIVE, media_type="application/json", headers=_NO_STORE_ONLY)
+
+
 @router.get(
-    "/healthz",
-    response_model=HealthBody,
-    responses={503: {"model": HealthErrorBody}},
+    "/readyz",
+    response_model=ReadyBody,
+    responses={503: {"model": ReadyErrorBody}},
     summary="Whether every store answers",
 )
-async def healthz(request: Request) -> Response:
+async def readyz(request: Request) -> Response:
     """200 when every store answers, 503 naming the one that does not."""
     checks = await state_of(request).backends.check()
-    headers = {"Cache-Control": "no-store"}
     down = sorted(name for name, status in checks.items() if status != "ok")
     if down:
         body = {
@@ -236,5 +251,5 @@ async def healthz(request: Request) -> Response:
             "message": f"Not reachable: {', '.join(down)}.",
             "checks": checks,
         }
-        return JSONResponse(body, 503, headers)
-    return JSONResponse({"status": "ok", "checks": checks}, headers=headers)
+        return JSONResponse(body, 503, _NO_STORE_ONLY)
+    return JSONResponse({"status": "ok", "checks": checks}, headers=_NO_STORE_ONLY)

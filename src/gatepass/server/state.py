@@ -97,13 +97,16 @@ class ServerState:
             )
         )
         users = backends.users
+        # The hot routes (a token's or a session's user) read through the cache; it
+        # forgets a user as soon as any process changes one (users/cache.py).
+        lookup = backends.user_cache or users
         auth = Authenticator(realm=settings.site_name)
 
         def _store_id(user: User) -> str:
             return user.id
 
         async def _load(user_id: Any) -> User | None:
-            user = await users.find_by_id(str(user_id))
+            user = await lookup.find_by_id(str(user_id))
             # A disabled account loses its sessions at once (OWASP ASVS 3.3.1).
             return user if user is not None and user.is_active else None
 
