@@ -140,6 +140,7 @@ class RedisVersions:
             name="change counters",
         )
         self._epoch = 0  # moves on every (re)connection: what was read before is stale
+        self.listener_id: int | None = None  # the listener's Redis client id, when connected
 
     def key(self, name: str) -> str:
         """The Redis key of one counter.
@@ -207,13 +208,15 @@ class RedisVersions:
             return
         self._task = loop.create_task(self._listener.run(), name="gatepass-version-listener")
 
-    def _connected(self, _listener_id: int) -> None:
+    def _connected(self, listener_id: int) -> None:
         self._epoch += 1
+        self.listener_id = listener_id
         self._active = True
 
     def _lost(self) -> None:
         # Changes made while nobody listened went unreported: nothing read is trusted.
         self._active = False
+        self.listener_id = None
         self._epoch += 1
 
     def _changed(self, keys: list[bytes] | None) -> None:
