@@ -58,7 +58,8 @@ async def test_a_change_anywhere_makes_the_next_lookup_read_the_store() -> None:
     await store.disable(user.id)
     version.number += 1  # what another process's write does to the version
     found = await cache.find_by_id(user.id)
-    assert found is not None and not found.is_active
+    assert found is not None
+    assert not found.is_active
 
 
 async def test_invalidate_in_this_process_is_seen_at_once() -> None:
@@ -70,7 +71,8 @@ async def test_invalidate_in_this_process_is_seen_at_once() -> None:
     await store.disable(user.id)
     cache.invalidate(user.id)
     found = await cache.find_by_id(user.id)
-    assert found is not None and not found.is_active
+    assert found is not None
+    assert not found.is_active
 
 
 async def test_an_untrusted_version_never_serves_from_memory() -> None:
@@ -97,7 +99,8 @@ async def test_a_change_landing_while_the_store_answers_is_not_hidden_by_that_an
     store.gate.set()
     await slow  # this answer may predate the change: it must not be kept
     found = await cache.find_by_id(user.id)
-    assert found is not None and not found.is_active
+    assert found is not None
+    assert not found.is_active
 
 
 async def test_entries_are_bounded_and_expire() -> None:
@@ -138,7 +141,8 @@ async def test_sqlite_writes_by_another_connection_reach_the_cache(tmp_path: Pat
             with sqlite3.connect(path) as other:
                 other.execute("UPDATE gatepass_users SET is_active = 0 WHERE id = ?", (user.id,))
             found = await cache.find_by_id(user.id)
-            assert found is not None and not found.is_active
+            assert found is not None
+            assert not found.is_active
         finally:
             data_version.close()
 

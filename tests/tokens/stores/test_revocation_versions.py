@@ -7,6 +7,7 @@ the other's version, so a verifier behind the other asks again on its next reque
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -31,20 +32,24 @@ KEY = Key.generate("ES256")
 LISTEN_TIMEOUT = 5.0  # seconds for a listener to connect on loopback, generously
 
 
+async def until(version: Callable[[], int], holds: Callable[[int], bool], what: str) -> int:
+    """The version once ``holds`` says yes, failing after ``LISTEN_TIMEOUT`` seconds."""
+    deadline = time.monotonic() + LISTEN_TIMEOUT
+    while not holds(value := version()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting: {what}")
+        await asyncio.sleep(0.001)
+    return value
+
+
 async def trusted(version: Callable[[], int]) -> int:
     """The version once it can be trusted (the Redis listener is connected)."""
-    async with asyncio.timeout(LISTEN_TIMEOUT):
-        while (value := version()) < 0:
-            await asyncio.sleep(0.01)
-    return value
+    return await until(version, lambda value: value >= 0, "a trusted version")
 
 
 async def moved(version: Callable[[], int], before: int) -> int:
     """The version once it differs from ``before`` (an invalidation is on its way)."""
-    async with asyncio.timeout(LISTEN_TIMEOUT):
-        while (value := version()) == before:
-            await asyncio.sleep(0.001)
-    return value
+    return await until(version, lambda value: value != before, "the version to move")
 
 
 Pair = tuple[RevocationStore, RevocationStore, Callable[[], int]]
@@ -127,7 +132,9 @@ async def test_a_cached_token_is_refused_right_after_another_process_revokes_it(
 def test_sqlite_data_version_is_untrusted_while_the_file_is_missing(tmp_path: Path) -> None:
     version = SQLiteDataVersion(tmp_path / "nowhere.db")
     first, second = version(), version()
-    assert first < 0 and second < 0 and first != second
+    assert first < 0
+    assert second < 0
+    assert first != second
     assert not (tmp_path / "nowhere.db").exists()  # never created by the reader
 
 
@@ -144,9 +151,7 @@ async def test_redis_versions_are_untrusted_until_listening_and_after_losing_red
         # Its listener connection killed: changes could go unheard until it is back.
         assert versions.listener_id is not None
         await client.client_kill_filter(_id=str(versions.listener_id))
-        async with asyncio.timeout(LISTEN_TIMEOUT):
-            while versions.version("users") == trusted_value:
-                await asyncio.sleep(0.001)
+        await moved(lambda: versions.version("users"), trusted_value)
         again = await trusted(lambda: versions.version("users"))
         assert again != trusted_value
     finally:
