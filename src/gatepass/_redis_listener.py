@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +67,8 @@ class InvalidationListener:
         self._on_lost = on_lost
         self._stopped = False
         self._name = name
+        self._connection: AbstractConnection | None = None
+        self._peek: socket.socket | None = None  # a duplicate of its socket, to look in
 
     def stop(self) -> None:
         """Make :meth:`run` return after its current connection (cancel its task too)."""
@@ -79,6 +83,7 @@ class InvalidationListener:
                 async with asyncio.timeout(2 * self._heartbeat):
                     client_id = await self._subscribe(connection)
                 backoff = MIN_BACKOFF
+                self._watch(connection)
                 self._on_connected(client_id)
                 await self._pump(connection)
             except (RedisError, OSError) as error:
@@ -86,10 +91,51 @@ class InvalidationListener:
             except Exception:  # the listener must outlive any one failure
                 logger.exception("The %s's Redis listener failed unexpectedly.", self._name)
             finally:
+                self._unwatch()
                 self._on_lost()
                 await connection.disconnect(nowait=True)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self._max_backoff)
+
+    def quiet(self) -> bool:
+        """Whether everything Redis sent has been read: connected, nothing unread.
+
+        One non-blocking peek at the socket. Bytes waiting (an invalidation not yet
+        handled) or a closed connection (Redis stopped: the kernel has already said so,
+        before the listener's task has run) make it ``False``, so a cache asks Redis
+        instead of answering from memory (fail closed at once, not a heartbeat later).
+
+        Returns:
+            ``True`` when no change can be pending.
+        """
+        connection, peek = self._connection, self._peek
+        if connection is None or peek is None:
+            return False
+        try:
+            # redis-py's own test of its read buffer (its client-side caching uses it).
+            buffer_empty = getattr(connection, "_socket_is_empty", None)
+            if buffer_empty is None or not buffer_empty():
+                return False
+            peek.recv(1, socket.MSG_PEEK)
+        except BlockingIOError:
+            return True  # nothing waiting
+        except Exception:  # a closed, reset or odd connection: not quiet
+            return False
+        return False  # bytes waiting, or b"": the connection is closed
+
+    def _watch(self, connection: AbstractConnection) -> None:
+        writer = getattr(connection, "_writer", None)
+        raw = None if writer is None else writer.get_extra_info("socket")
+        if raw is None:
+            return  # quiet() stays False: the cache is bypassed, never wrong
+        peek = socket.socket(fileno=os.dup(raw.fileno()))
+        peek.setblocking(False)
+        self._connection, self._peek = connection, peek
+
+    def _unwatch(self) -> None:
+        peek, self._peek, self._connection = self._peek, None, None
+        if peek is not None:
+            peek.close()
 
     def _new_connection(self) -> AbstractConnection:
         # Its own connection, never one of the pool's, built from the same settings.

@@ -154,7 +154,9 @@ class RedisVersions:
         return self.key_prefix + name
 
     def version(self, name: str) -> int:
-        """The counter's local view: trusted only while the listener is connected.
+        """The counter's local view: trusted only while the listener is connected and
+        has read everything Redis sent (a change on its way, or Redis gone, is noticed
+        before the next answer from memory).
 
         Args:
             name: the counter.
@@ -162,7 +164,7 @@ class RedisVersions:
         Returns:
             A number that moves on every change anywhere, or an untrusted one.
         """
-        if not self._active:
+        if not self._active or not self._listener.quiet():
             self._start()
             return untrusted_version()
         # (epoch, count) folded into one number: both only grow while trusted.

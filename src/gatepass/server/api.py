@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from gatepass.errors import (
     AuthenticationError,
@@ -26,7 +27,8 @@ from gatepass.security.ratelimit import address_key
 from gatepass.server.errors import ErrorBody, responses
 from gatepass.server.keyring import JWKS_MAX_AGE
 from gatepass.server.logging import account_hash
-from gatepass.server.state import API_STRATEGY, REFRESH_LIMIT, client_address, state_of
+from gatepass.server.routing import FastRoute
+from gatepass.server.state import REFRESH_LIMIT, ServerState, client_address, state_of
 from gatepass.tokens.service import TokenPair
 from gatepass.users import User
 
@@ -119,8 +121,7 @@ async def api_user(request: Request) -> User:
     """The user of a Bearer access token; 401 with ``WWW-Authenticate: Bearer`` otherwise."""
     state = state_of(request)
     state.keyring.refresh()
-    guard = state.auth.require_user(API_STRATEGY, login_url=None)
-    user: User = await guard(request)
+    user: User = await state.api_guard(request)
     return user
 
 
@@ -219,6 +220,78 @@ async def me(user: Annotated[User, Depends(api_user)]) -> Response:
         is_active=user.is_active,
     )
     return JSONResponse(body.model_dump(mode="json"), headers=NO_STORE)
+
+
+def _user_json(user: User) -> bytes:
+    # Exactly what the FastAPI route answers: the same model, the same JSON.
+    body = UserBody(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        created_at=user.created_at,
+        is_active=user.is_active,
+    )
+    return body.model_dump_json().encode()
+
+
+def fast_routes(state: ServerState) -> dict[tuple[str, str], FastRoute]:
+    """Pure-ASGI handlers of the hottest routes (see ``routing.py``).
+
+    ``GET /api/me`` answers a valid token here; every refusal or failure goes to the
+    FastAPI route, which renders it. ``GET /healthz`` asks nothing.
+
+    Args:
+        state: the server state.
+
+    Returns:
+        ``{(method, path): handler}``.
+    """
+    guard, keyring = state.api_guard, state.keyring
+    # The encoded body per user: users are frozen values, so equal means same answer.
+    bodies: dict[User, bytes] = {}
+
+    async def me_fast(scope: Scope, receive: Receive, send: Send) -> bool:
+        keyring.refresh()
+        try:
+            user, denied = await guard.check(Request(scope, receive))
+        except Exception:  # a failing store: the full route answers (503), alike
+            return False
+        if denied is not None or not isinstance(user, User):
+            return False
+        body = bodies.get(user)
+        if body is None:
+            if len(bodies) >= _BODY_CACHE_SIZE:
+                bodies.clear()
+            body = bodies[user] = _user_json(user)
+        await _send_json(send, 200, body, _ME_HEADERS)
+        return True
+
+    async def healthz_fast(scope: Scope, receive: Receive, send: Send) -> bool:
+        await _send_json(send, 200, _LIVE, _LIVE_HEADERS)
+        return True
+
+    return {("GET", "/api/me"): me_fast, ("GET", "/healthz"): healthz_fast}
+
+
+async def _send_json(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-length", str(len(body)).encode()), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+_BODY_CACHE_SIZE = 4096
+_ME_HEADERS = [
+    (b"content-type", b"application/json"),
+    *((name.lower().encode(), value.encode()) for name, value in NO_STORE.items()),
+]
+_LIVE_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 
 
 @router.get("/.well-known/jwks.json", response_model=JWKSBody, summary="Public signing keys")

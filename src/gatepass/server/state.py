@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from gatepass.authenticator import Authenticator
+from gatepass.authenticator.guards import Guard
 from gatepass.passwords import Argon2Parameters, PasswordHasher, PasswordPolicy
 from gatepass.security.ratelimit import LoginThrottle, RateLimiter
 from gatepass.server.backends import Backends
@@ -39,6 +40,7 @@ class ServerState:
     throttle: LoginThrottle
     limiter: RateLimiter
     security: SecurityLog
+    api_guard: Guard
     social: SocialLogin | None = None
 
     @classmethod
@@ -144,6 +146,8 @@ class ServerState:
                 namespace=f"{settings.redis_prefix}register",
             ),
             security=security,
+            # Built once: the Bearer guard of every JSON route (401 + WWW-Authenticate).
+            api_guard=auth.require_user(API_STRATEGY, login_url=None),
             social=social,
         )
 

@@ -25,6 +25,7 @@ from gatepass.tokens.stores import (
     RevocationStore,
     SQLiteRevocationStore,
 )
+from service_helpers import running_redis
 
 from .helpers import FakeClock
 
@@ -157,3 +158,18 @@ async def test_redis_versions_are_untrusted_until_listening_and_after_losing_red
     finally:
         await versions.aclose()
         await client.aclose()
+
+
+async def test_redis_versions_are_untrusted_as_soon_as_redis_is_gone(tmp_path: Path) -> None:
+    # Fail closed at once: the kernel reports the closed connection before the
+    # listener's task has run, and version() looks at the socket itself.
+    with running_redis(tmp_path) as own:
+        client = Redis.from_url(own.url)
+        versions = RedisVersions(client, prefix="gatepass-test:")
+        try:
+            await trusted(lambda: versions.version("revocations"))
+            own.kill()
+            assert versions.version("revocations") < 0  # no await since the kill
+        finally:
+            await versions.aclose()
+            await client.aclose()
