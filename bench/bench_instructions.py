@@ -21,10 +21,12 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 
+from bench import _http_serve as serve
 from bench import _http_wrk as wrk
 from bench._http_impls import Implementation, implementations, requests_for
 from bench._http_servers import (
@@ -47,6 +49,9 @@ CELLS = (
     ("gatepass_redis_cached", "session"),
     ("starlette", "open"),
     ("starlette", "jwt"),
+    ("serve", "healthz"),
+    ("serve", "jwt"),
+    ("serve", "dashboard"),
 )
 LABELS = {
     ("gatepass", "open"): "gatepass unprotected `GET /open`",
@@ -55,6 +60,9 @@ LABELS = {
     ("gatepass_redis_cached", "session"): "gatepass session (Redis store + local cache)",
     ("starlette", "open"): "Starlette + PyJWT unprotected `GET /open`",
     ("starlette", "jwt"): "Starlette + PyJWT JWT `GET /api/me`",
+    ("serve", "healthz"): "`gatepass serve` (SQLite) unprotected `GET /healthz`",
+    ("serve", "jwt"): "`gatepass serve` (SQLite) JWT `GET /api/me`",
+    ("serve", "dashboard"): "`gatepass serve` (SQLite) `GET /dashboard` (session, HTML)",
 }
 RATIOS = (
     ("gatepass JWT / gatepass unprotected", ("gatepass", "jwt"), ("gatepass", "open"), "0.85x"),
@@ -65,6 +73,8 @@ RATIOS = (
         ("gatepass", "open"),
         "0.75x",
     ),
+    ("serve `/api/me` / its `/healthz`", ("serve", "jwt"), ("serve", "healthz"), "0.8x"),
+    ("(context) serve `/api/me` / bench app JWT", ("serve", "jwt"), ("gatepass", "jwt"), "-"),
     (
         "(context) gatepass session (memory) / gatepass unprotected",
         ("gatepass", "session"),
@@ -103,7 +113,7 @@ def _under_callgrind(impl: Implementation, folder: Path) -> Iterator[tuple[str, 
             if process.poll() is not None:
                 raise ServerError(f"{impl.key} exited under valgrind; see {log}")
             try:
-                if httpx.get(base + "/open", timeout=10).status_code == 200:
+                if httpx.get(base + impl.ready_path, timeout=10).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -139,7 +149,7 @@ def _summary(dump: Path) -> int:
 def _count(impl: Implementation, route: str, folder: Path) -> float:
     # User-space instructions per request in the server process.
     with _under_callgrind(impl, folder) as (base, pid, out):
-        request = requests_for(base, (route,))[route]
+        request = requests_for(base, (route,), form_login=impl.form_login)[route]
         with httpx.Client(base_url=base, timeout=60) as client:
             _send(client, request, WARMUP)
             subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
@@ -165,11 +175,20 @@ def run() -> str:
         redis_url = None
         if redis_server_path() is not None:
             redis_url = stack.enter_context(private_redis(core=1, log=folder / "redis"))
-        by_key = {impl.key: impl for impl in implementations(redis_url)}
-        cells = [cell for cell in CELLS if cell[0] in by_key]
+        impls: dict[Cell, Implementation] = {}
+        for impl in implementations(redis_url, {"serve": ("serve", {})}):
+            for cell in CELLS:
+                if cell[0] != impl.key:
+                    continue
+                if impl.key == "serve":  # a data folder and user of each cell's own
+                    environment = serve.base_environment(folder / f"serve-{cell[1]}")
+                    serve.add_user(environment)
+                    impl = replace(impl, env=environment)
+                impls[cell] = impl
+        cells = [cell for cell in CELLS if cell in impls]
         print(f"instructions: {len(cells)} servers under valgrind", file=sys.stderr, flush=True)
         with ThreadPoolExecutor(max_workers=2) as pool:  # one per core
-            found = pool.map(lambda cell: _count(by_key[cell[0]], cell[1], folder), cells)
+            found = pool.map(lambda cell: _count(impls[cell], cell[1], folder), cells)
             counts = dict(zip(cells, found, strict=True))
     rows = ["| server, route | instructions per request |", "|---|---|"]
     rows += [f"| {LABELS[cell]} | {counts[cell]:,.0f} |" for cell in cells]

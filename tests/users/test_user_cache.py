@@ -160,3 +160,26 @@ async def test_the_sql_store_calls_on_change_after_each_committed_write(tmp_path
         await store.disable(user.id)
         await store.find_by_id(user.id)
     assert changes == ["changed"] * 3
+
+
+async def test_linked_identities_kept_in_memory_follow_links_made_elsewhere(
+    tmp_path: Path,
+) -> None:
+    from gatepass.users import SQLIdentityStore
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'users.db'}"
+    async with SQLUserStore(url) as here, SQLUserStore(url) as elsewhere:
+        user = await here.create(email="ada@example.com", password_hash=None)
+        data_version = SQLiteDataVersion(tmp_path / "users.db")
+        here.change_version = UserCache(here, version=data_version).version
+        links = SQLIdentityStore(here)
+        try:
+            assert await links.list_for_user(user.id) == []
+            assert await links.list_for_user(user.id) == []
+            # Another process links a provider account: the next list shows it.
+            await SQLIdentityStore(elsewhere).link(user.id, "github", "42")
+            assert [link.subject for link in await links.list_for_user(user.id)] == ["42"]
+            await SQLIdentityStore(elsewhere).unlink(user.id, "github", "42")
+            assert await links.list_for_user(user.id) == []
+        finally:
+            data_version.close()

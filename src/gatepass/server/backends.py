@@ -257,3 +257,4 @@ def _invalidate_on_change(
             ) from exc
 
     users.on_change = changed
+    users.change_version = cache.version  # linked identities are kept by it too

@@ -112,6 +112,15 @@ class UserCache:
                 self._entries.popitem(last=False)
         return user
 
+    def version(self) -> tuple[int, int]:
+        """The change version now: ``(this process's changes, every process's)``.
+
+        Returns:
+            Equal pairs mean nothing changed in between; a negative second number
+            means no answer may be kept.
+        """
+        return self._local, self._version()
+
     def invalidate(self, user_id: str | None = None) -> None:
         """Forget what is held, after this process changed a user (or all of them).
 

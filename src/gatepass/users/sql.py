@@ -104,6 +104,9 @@ class SQLUserStore:
         self._migrate_on_open = migrate_on_open
         self._engine: AsyncEngine | None = None
         self.on_change = on_change
+        # ``() -> (local, shared)`` that moves on every change by any process (set by
+        # the owner of a ``UserCache``); readers may keep answers while it holds still.
+        self.change_version: Callable[[], tuple[int, int]] | None = None
 
     async def open(self) -> None:
         """Connect and bring the schema up to date (a no-op on an up-to-date database).
