@@ -23,7 +23,7 @@ from gatepass.server.backends import Backends
 from gatepass.server.bodysize import BodySizeLimitMiddleware
 from gatepass.server.datadir import data_dir_lock_async, private_files, session_secret
 from gatepass.server.headers import SecurityHeadersMiddleware
-from gatepass.server.logging import SecurityLog
+from gatepass.server.logging import AccessLog, SecurityLog
 from gatepass.server.refusals import CSRFWithPages
 from gatepass.server.routing import RouteSplit
 from gatepass.server.settings import Settings
@@ -114,4 +114,5 @@ def create_app(
     app.add_middleware(RouteSplit, browser=browser, fast=api.fast_routes(state))
     app.add_middleware(BodySizeLimitMiddleware, max_size=MAX_BODY)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.effective_secure_cookies)
+    app.add_middleware(AccessLog)
     return app
