@@ -207,25 +207,25 @@ def _build(client: httpx.Client, route: str, *, form_login: bool) -> Request:
     return Request("GET", "/session/me", {"Cookie": _cookie(answer)})
 
 
-def _check(base_url: str, route: str, request: Request) -> None:
+def _check(base_url: str, route: str, request: Request, timeout: float) -> None:
     # Module-level calls: a fresh connection and no cookie jar each time.
     sent = httpx.request(
         request.method,
         base_url + request.path,
         headers=dict(request.headers),
         content=request.body,
-        timeout=10,
+        timeout=timeout,
     )
     if sent.status_code != 200:
         raise RuntimeError(f"{base_url} {route}: {sent.status_code} {sent.text}")
     if route in ("jwt", "session", "dashboard"):
-        bare = httpx.get(base_url + request.path, headers=HTML, timeout=10)
+        bare = httpx.get(base_url + request.path, headers=HTML, timeout=timeout)
         if bare.status_code not in (401, 303):
             raise RuntimeError(f"{base_url} {route} answers {bare.status_code} to anyone")
 
 
 def requests_for(
-    base_url: str, routes: tuple[str, ...], *, form_login: bool = False
+    base_url: str, routes: tuple[str, ...], *, form_login: bool = False, timeout: float = 10
 ) -> dict[str, Request]:
     """Log in to a running server and build each route's request.
 
@@ -233,6 +233,7 @@ def requests_for(
         base_url: the server.
         routes: the routes wanted.
         form_login: get the session cookie through the HTML login form.
+        timeout: seconds to wait for each answer (long under valgrind).
 
     Returns:
         ``{route: Request}``.
@@ -241,8 +242,8 @@ def requests_for(
         RuntimeError: a login failed, or a protected route does not answer 200 with
             its credentials and 401 without.
     """
-    with httpx.Client(base_url=base_url, timeout=10) as client:
+    with httpx.Client(base_url=base_url, timeout=timeout) as client:
         found = {route: _build(client, route, form_login=form_login) for route in routes}
     for route, request in found.items():
-        _check(base_url, route, request)
+        _check(base_url, route, request, timeout)
     return found
