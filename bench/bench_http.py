@@ -25,6 +25,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import _http_serve as serve
 from bench import _http_wrk as wrk
 from bench._http_impls import Implementation, implementations, requests_for
 from bench._http_login import LoginCost, login_cost
@@ -41,25 +42,36 @@ LOAD_CORE = 1
 CONNECTIONS = 10
 WARMUP_SECONDS = 2
 RUN_SECONDS = int(os.environ.get("GATEPASS_BENCH_HTTP_SECONDS", "3"))
-REPEATS = 5
+# Three repeats since `gatepass serve` joined (27 cells): the run stays near 5 minutes.
+REPEATS = 3
 HERE = Path(__file__).parent
 ROUTE_LABELS = {
     "open": "unprotected `GET /open`",
     "jwt": "JWT `GET /api/me`",
     "session": "session `GET /session/me`",
     "login": "login `POST /auth/token`",
+    "healthz": "unprotected `GET /healthz`",
+    "dashboard": "dashboard `GET /dashboard` (session cookie, HTML page)",
+}
+SERVE = {
+    "serve": "`gatepass serve` (SQLite, the default)",
+    "serve_pg": "`gatepass serve` (PostgreSQL + Redis)",
 }
 
 Cell = tuple[str, str]  # (implementation key, route)
 # Compared cells run next to each other in every repeat (each target's two cells at
 # most two apart), so a slow moment on the machine hits both; logins (argon2) last.
 ORDER = (
-    ("express", "jwt"), ("starlette", "jwt"), ("gatepass", "jwt"), ("gatepass", "open"),
+    ("express", "jwt"), ("serve", "jwt"), ("serve", "healthz"), ("serve_pg", "jwt"),
+    ("express", "dashboard"), ("serve", "dashboard"), ("serve_pg", "dashboard"),
+    ("serve_pg", "healthz"),
+    ("starlette", "jwt"), ("gatepass", "jwt"), ("gatepass", "open"),
     ("gatepass_redis_cached", "session"), ("gatepass_redis", "session"),
     ("gatepass", "session"), ("fastapi", "jwt"),
     ("starlette", "open"), ("fastapi", "open"), ("express", "open"),
     ("starlette", "session"), ("fastapi", "session"), ("express", "session"),
     ("gatepass", "login"), ("starlette", "login"), ("fastapi", "login"), ("express", "login"),
+    ("serve", "login"), ("serve_pg", "login"),
 )  # fmt: skip
 
 
@@ -202,6 +214,24 @@ def _targets(results: dict[Cell, list[Run]], cost: LoginCost) -> str:
     add("gatepass JWT / gatepass unprotected", jwt, bare, 0.85)
     add("gatepass JWT / Starlette + PyJWT", jwt, ("starlette", "jwt"), 1.7)
     add("gatepass JWT / Express + passport-jwt", jwt, ("express", "jwt"), 3)
+    serve_me, pg_me = ("serve", "jwt"), ("serve_pg", "jwt")
+    add("serve `/api/me` (SQLite) / Express + passport-jwt", serve_me, ("express", "jwt"), 3)
+    add("serve `/api/me` (SQLite) / its `/healthz`", serve_me, ("serve", "healthz"), 0.8)
+    add("serve `/api/me` (PostgreSQL + Redis) / Express", pg_me, ("express", "jwt"), 2.5)
+    page = ("express", "dashboard")
+    add("serve `/dashboard` (SQLite) / Express + express-session", ("serve", "dashboard"), page, 2)
+    add(
+        "serve `/dashboard` (PostgreSQL + Redis) / Express + express-session",
+        ("serve_pg", "dashboard"),
+        page,
+        2,
+    )
+    add("(context) serve `/api/me` (PostgreSQL + Redis) / its `/healthz`", pg_me,
+        ("serve_pg", "healthz"), None)  # fmt: skip
+    add("(context) serve `/healthz` / library bench app `/open`", ("serve", "healthz"), bare,
+        None)  # fmt: skip
+    add("(context) serve login / library bench app login", ("serve", "login"),
+        ("gatepass", "login"), None)  # fmt: skip
     add(
         "gatepass session (Redis + local cache) / gatepass unprotected",
         ("gatepass_redis_cached", "session"),
@@ -277,13 +307,35 @@ def _start(
                 core=SERVER_CORE,
                 log=folder / f"{impl.key}.log",
                 env=impl.env,
-                ready_path="/open",
+                ready_path=impl.ready_path,
             )
         )
         servers[impl.key] = server
-        for route, request in requests_for(server.url, impl.routes).items():
+        found = requests_for(server.url, impl.routes, form_login=impl.form_login)
+        for route, request in found.items():
             requests[(impl.key, route)] = request
     return servers, requests
+
+
+def _serve_set_ups(
+    stack: ExitStack, folder: Path, redis_url: str | None, skipped: list[str]
+) -> dict[str, tuple[str, dict[str, str]]]:
+    set_ups: dict[str, tuple[str, dict[str, str]]] = {}
+    environment = serve.base_environment(folder / "serve-sqlite")
+    serve.add_user(environment)
+    set_ups["serve"] = (SERVE["serve"], environment)
+    database = stack.enter_context(serve.scratch_database(serve.postgres_url()))
+    if database is None or redis_url is None:
+        skipped.append(f"{SERVE['serve_pg']}: no PostgreSQL at {serve.POSTGRES_VARIABLE} or Redis")
+        return set_ups
+    environment = {
+        **serve.base_environment(folder / "serve-pg"),
+        "GATEPASS_DATABASE_URL": database,
+        "GATEPASS_REDIS_URL": redis_url,
+    }
+    serve.add_user(environment)
+    set_ups["serve_pg"] = (SERVE["serve_pg"], environment)
+    return set_ups
 
 
 def _intro() -> str:
@@ -298,7 +350,9 @@ def _intro() -> str:
         "programs on a shared machine do not skew; the wall-clock ratio is shown "
         "beside. Every implementation has the same user (in process memory), HS256 "
         "secret, audience and issuer checks, and argon2id costs (m=19456 KiB, t=2, "
-        f"p=1). Versions: {_versions()}."
+        "p=1); `gatepass serve` keeps its user in its database (SQLite file, or "
+        "PostgreSQL), runs with its access log on and its stores as configured "
+        f"(`bench/_http_serve.py`). Versions: {_versions()}."
     )
 
 
@@ -313,9 +367,10 @@ def run() -> str:
         redis_url = None
         if redis_server_path() is not None:
             redis_url = stack.enter_context(private_redis(core=LOAD_CORE, log=folder / "redis"))
-        impls: list[Implementation] = []
         skipped: list[str] = []
-        for impl in implementations(redis_url):
+        serve = _serve_set_ups(stack, folder, redis_url, skipped)
+        impls: list[Implementation] = []
+        for impl in implementations(redis_url, serve):
             reason = impl.missing()
             if reason:
                 skipped.append(f"{impl.label}: {reason}")

@@ -82,11 +82,11 @@ async def test_health_check_names_redis_while_it_is_down(
 ) -> None:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
-        assert (await http.get("/healthz")).status_code == 200
+        assert (await http.get("/readyz")).status_code == 200
         own_redis.kill()
-        down = await http.get("/healthz")
+        down = await http.get("/readyz")
         assert down.status_code == 503
         assert down.json()["error"] == "store_unavailable"
         assert down.json()["checks"]["sessions"] == "unavailable"
         own_redis.start()
-        assert (await http.get("/healthz")).status_code == 200
+        assert (await http.get("/readyz")).status_code == 200

@@ -52,7 +52,7 @@ class Cluster:
         return [f"http://127.0.0.1:{port}" for port in self.ports]
 
     def start_all(self) -> None:
-        """Start every process and wait until each answers ``/healthz``."""
+        """Start every process and wait until each answers ``/readyz``."""
         self.ports = [free_port() for _ in range(self.size)]
         for index in range(self.size):
             self._spawn(index)
@@ -72,7 +72,7 @@ class Cluster:
         log.close()
 
     def wait_healthy(self, index: int) -> None:
-        """Wait until process ``index`` answers ``/healthz`` with 200.
+        """Wait until process ``index`` answers ``/readyz`` with 200.
 
         Raises:
             RuntimeError: it exited or did not become healthy in time.
@@ -83,7 +83,7 @@ class Cluster:
             if process.poll() is not None:
                 raise RuntimeError(f"{base} exited with {process.returncode}; see {self.logs}")
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 pass

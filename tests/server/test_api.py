@@ -154,15 +154,24 @@ async def test_jwks_publishes_public_keys_that_verify_the_tokens(
     assert claims["sub"]
 
 
-async def test_healthz_reports_every_store(client: httpx.AsyncClient) -> None:
+async def test_healthz_says_the_process_is_up(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_readyz_reports_every_store(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
     assert set(body["checks"]) >= {"users", "sessions", "refresh_tokens", "revocations"}
 
 
-async def test_healthz_is_503_when_a_store_is_down(tmp_path: Path) -> None:
+async def test_readyz_is_503_when_a_store_is_down_and_healthz_still_200(
+    tmp_path: Path,
+) -> None:
     from gatepass.server.app import create_app
     from server.server_helpers import fast_hasher
 
@@ -174,7 +183,9 @@ async def test_healthz_is_503_when_a_store_is_down(tmp_path: Path) -> None:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-            response = await http.get("/healthz")
+            response = await http.get("/readyz")
+            live = await http.get("/healthz")
+    assert live.status_code == 200  # liveness asks no store: restarting would not help
     assert response.status_code == 503
     body = response.json()
     assert body["error"] == "store_unavailable"

@@ -42,7 +42,7 @@ async def _health(app: FastAPI) -> httpx.Response:
     # A monitoring probe carries no session cookie.
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as probe:
-        return await probe.get("/healthz")
+        return await probe.get("/readyz")
 
 
 async def test_redis_outage_refuses_with_503_and_recovers(
@@ -74,7 +74,7 @@ async def _outage_and_recovery(
     # The browser's session cannot be read: refused, not treated as logged out.
     page = await redis_client.get("/dashboard", headers={"accept": "text/html"})
     assert page.status_code == 503
-    assert (await redis_client.get("/healthz")).status_code == 503
+    assert (await redis_client.get("/readyz")).status_code == 503
 
     own_redis.start()  # an empty Redis: sessions and tokens are gone, logins work again
     assert (await _health(app)).status_code == 200

@@ -3,8 +3,9 @@
 // passport-local checks the password (argon2id, the same costs as every other
 // implementation), passport-jwt + jsonwebtoken check bearer tokens (HS256 only,
 // audience and issuer checked; the secret is a KeyObject from crypto.createSecretKey,
-// the fast way), express-session keeps sessions in its MemoryStore. The constants match
-// bench/apps/common.py. Usage: node app.js PORT
+// the fast way), express-session keeps sessions in its MemoryStore, and /dashboard is
+// the seed's `res.render('dashboard', { user })` with an EJS template (views/). The
+// constants match bench/apps/common.py. Usage: node app.js PORT
 'use strict';
 
 const crypto = require('node:crypto');
@@ -60,6 +61,8 @@ passport.deserializeUser((id, done) => done(null, usersById.get(id) || false));
 
 const app = express();
 app.disable('x-powered-by');
+app.set('view engine', 'ejs');
+app.set('views', require('node:path').join(__dirname, 'views'));
 app.use(express.json());
 app.use(session({
   secret: SESSION_KEY,
@@ -82,6 +85,13 @@ app.get('/api/me', passport.authenticate('jwt', { session: false }),
 app.get('/session/me', isAuthenticated, (req, res) => res.json(publicUser(req.user)));
 
 app.post('/login', passport.authenticate('local'), (req, res) => res.status(204).end());
+
+// The seed's dashboard: the session's user rendered into a page; browsers without one
+// are sent to the login page.
+app.get('/dashboard', (req, res) => {
+  if (!req.isAuthenticated()) return res.redirect(303, '/login');
+  return res.render('dashboard', { user: req.user });
+});
 
 app.post('/auth/token', passport.authenticate('local', { session: false }), (req, res) => {
   const token = jwt.sign({ sub: req.user.id, jti: crypto.randomBytes(16).toString('base64url') },

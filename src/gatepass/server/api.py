@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from gatepass._http import NO_STORE  # RFC 6749 §5.1
 from gatepass.errors import (
@@ -29,7 +30,8 @@ from gatepass.server.account import device_summary
 from gatepass.server.account_flows import refuse_unverified
 from gatepass.server.errors import ErrorBody, responses
 from gatepass.server.keyring import JWKS_MAX_AGE
-from gatepass.server.state import API_STRATEGY, REFRESH_LIMIT, client_address, state_of
+from gatepass.server.routing import FastRoute
+from gatepass.server.state import REFRESH_LIMIT, ServerState, client_address, state_of
 from gatepass.tokens.service import TokenPair
 from gatepass.users import User
 
@@ -91,17 +93,27 @@ class JWKSBody(BaseModel):
     keys: list[JWK]
 
 
-class HealthBody(BaseModel):
-    """``GET /healthz`` when every store answers."""
+class LiveBody(BaseModel):
+    """``GET /healthz``: the process is up."""
+
+    status: Literal["ok"]
+
+
+class ReadyBody(BaseModel):
+    """``GET /readyz`` when every store answers."""
 
     status: Literal["ok"]
     checks: dict[str, str]
 
 
-class HealthErrorBody(ErrorBody):
-    """``GET /healthz`` when a store is down (503)."""
+class ReadyErrorBody(ErrorBody):
+    """``GET /readyz`` when a store is down (503)."""
 
     checks: dict[str, str]
+
+
+_LIVE = b'{"status":"ok"}'
+_NO_STORE_ONLY = {"Cache-Control": "no-store"}
 
 
 def _pair(pair: TokenPair) -> JSONResponse:
@@ -112,8 +124,7 @@ async def api_user(request: Request) -> User:
     """The user of a Bearer access token; 401 with ``WWW-Authenticate: Bearer`` otherwise."""
     state = state_of(request)
     state.keyring.refresh()
-    guard = state.auth.require_user(API_STRATEGY, login_url=None)
-    user: User = await guard(request)
+    user: User = await state.api_guard(request)
     return user
 
 
@@ -211,6 +222,11 @@ async def api_logout(
 )
 async def me(user: Annotated[User, Depends(api_user)]) -> Response:
     """The account the Bearer token belongs to."""
+    return Response(_user_json(user), media_type="application/json", headers=NO_STORE)
+
+
+def _user_json(user: User) -> bytes:
+    # One body for the FastAPI route and the fast path: the same model, the same JSON.
     body = UserBody(
         id=user.id,
         email=user.email,
@@ -219,7 +235,67 @@ async def me(user: Annotated[User, Depends(api_user)]) -> Response:
         is_active=user.is_active,
         email_verified=user.email_verified,
     )
-    return JSONResponse(body.model_dump(mode="json"), headers=NO_STORE)
+    return body.model_dump_json().encode()
+
+
+def fast_routes(state: ServerState) -> dict[tuple[str, str], FastRoute]:
+    """Pure-ASGI handlers of the hottest routes (see ``routing.py``).
+
+    ``GET /api/me`` answers a valid token here; every refusal or failure goes to the
+    FastAPI route, which renders it. ``GET /healthz`` asks nothing.
+
+    Args:
+        state: the server state.
+
+    Returns:
+        ``{(method, path): handler}``.
+    """
+    guard, keyring = state.api_guard, state.keyring
+    # The encoded body per user: users are frozen values, so equal means same answer.
+    bodies: dict[User, bytes] = {}
+
+    async def me_fast(scope: Scope, receive: Receive, send: Send) -> bool:
+        keyring.refresh()
+        try:
+            user, denied = await guard.check(Request(scope, receive))
+        except Exception:  # a failing store: the full route answers (503), alike
+            return False
+        if denied is not None or not isinstance(user, User):
+            return False
+        body = bodies.get(user)
+        if body is None:
+            if len(bodies) >= _BODY_CACHE_SIZE:
+                bodies.clear()
+            body = bodies[user] = _user_json(user)
+        await _send_json(send, 200, body, _ME_HEADERS)
+        return True
+
+    async def healthz_fast(scope: Scope, receive: Receive, send: Send) -> bool:
+        await _send_json(send, 200, _LIVE, _LIVE_HEADERS)
+        return True
+
+    return {("GET", "/api/me"): me_fast, ("GET", "/healthz"): healthz_fast}
+
+
+async def _send_json(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-length", str(len(body)).encode()), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+_BODY_CACHE_SIZE = 4096
+_ME_HEADERS = [
+    (b"content-type", b"application/json"),
+    *((name.lower().encode(), value.encode()) for name, value in NO_STORE.items()),
+]
+_LIVE_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 
 
 @router.get("/.well-known/jwks.json", response_model=JWKSBody, summary="Public signing keys")
@@ -230,16 +306,21 @@ async def jwks(request: Request) -> Response:
     return JSONResponse(keyring.keyset.to_jwks(), headers={"Cache-Control": JWKS_CACHE})
 
 
+@router.get("/healthz", response_model=LiveBody, summary="Whether the process is up")
+async def healthz() -> Response:
+    """Liveness: the process answers. No store is asked (that is ``/readyz``)."""
+    return Response(_LIVE, media_type="application/json", headers=_NO_STORE_ONLY)
+
+
 @router.get(
-    "/healthz",
-    response_model=HealthBody,
-    responses={503: {"model": HealthErrorBody}},
+    "/readyz",
+    response_model=ReadyBody,
+    responses={503: {"model": ReadyErrorBody}},
     summary="Whether every store answers",
 )
-async def healthz(request: Request) -> Response:
+async def readyz(request: Request) -> Response:
     """200 when every store answers, 503 naming the one that does not."""
     checks = await state_of(request).backends.check()
-    headers = {"Cache-Control": "no-store"}
     down = sorted(name for name, status in checks.items() if status != "ok")
     if down:
         body = {
@@ -247,5 +328,5 @@ async def healthz(request: Request) -> Response:
             "message": f"Not reachable: {', '.join(down)}.",
             "checks": checks,
         }
-        return JSONResponse(body, 503, headers)
-    return JSONResponse({"status": "ok", "checks": checks}, headers=headers)
+        return JSONResponse(body, 503, _NO_STORE_ONLY)
+    return JSONResponse({"status": "ok", "checks": checks}, headers=_NO_STORE_ONLY)

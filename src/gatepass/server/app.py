@@ -1,8 +1,9 @@
 """The reference auth server: ``create_app()`` builds it from the settings.
 
-Middleware, outermost first: sessions (server-side, signed cookie), CSRF (every form
-post), the session user on ``request.user``. Routes: the HTML pages, social login
-(``/auth/{provider}``) and the JSON API.
+Middleware, outermost first: the access log, security headers, the body size limit,
+then the split (``routing.py``): pages pass sessions (server-side, signed cookie),
+CSRF (every form post) and the session user on ``request.user``; the JSON API skips
+them. Routes: the HTML pages, social login (``/auth/{provider}``) and the JSON API.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from gatepass.integrations import AuthMiddleware
 from gatepass.passwords import PasswordHasher
@@ -31,8 +33,9 @@ from gatepass.server.backends import Backends
 from gatepass.server.bodysize import BodySizeLimitMiddleware
 from gatepass.server.datadir import data_dir_lock_async, private_files, session_secret
 from gatepass.server.headers import SecurityHeadersMiddleware
-from gatepass.server.logging import SecurityLog
+from gatepass.server.logging import AccessLog, SecurityLog
 from gatepass.server.refusals import CSRFWithPages
+from gatepass.server.routing import RouteSplit
 from gatepass.server.settings import Settings
 from gatepass.server.state import ServerState
 from gatepass.sessions import SessionMiddleware
@@ -113,15 +116,24 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(account_pages.router)
     app.include_router(social_pages.router)
+    secret = session_secret(settings.data_dir)
+
+    def browser(inner: ASGIApp) -> ASGIApp:
+        # Outermost first: sessions, CSRF, then the session's user.
+        with_user = AuthMiddleware(inner, authenticator=state.auth)
+        checked = CSRFWithPages(
+            with_user, render=rendering.render_refusal, exempt_paths=CSRF_EXEMPT
+        )
+        return SessionMiddleware(
+            checked,
+            store=state.backends.sessions,
+            secret_keys=[secret],
+            secure=settings.effective_secure_cookies,
+        )
+
     # Added innermost first: Starlette wraps each new middleware around the last.
-    app.add_middleware(AuthMiddleware, authenticator=state.auth)
-    app.add_middleware(CSRFWithPages, render=rendering.render_refusal, exempt_paths=CSRF_EXEMPT)
-    app.add_middleware(
-        SessionMiddleware,
-        store=state.backends.sessions,
-        secret_keys=[session_secret(settings.data_dir)],
-        secure=settings.effective_secure_cookies,
-    )
+    app.add_middleware(RouteSplit, browser=browser, fast=api.fast_routes(state))
     app.add_middleware(BodySizeLimitMiddleware, max_size=MAX_BODY)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.effective_secure_cookies)
+    app.add_middleware(AccessLog)
     return app

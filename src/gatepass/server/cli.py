@@ -93,6 +93,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         workers=args.workers,
         log_level=args.log_level,
         log_config=uvicorn_log_config(args.log_level),
+        access_log=False,  # gatepass's own AccessLog writes it (server/logging.py)
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         # uvicorn takes whole seconds here; the header deadline is ours (http_limits).

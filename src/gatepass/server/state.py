@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from gatepass.authenticator import Authenticator
+from gatepass.authenticator.guards import Guard
 from gatepass.passwords import Argon2Parameters, PasswordHasher, PasswordPolicy
 from gatepass.security.ratelimit import LoginThrottle, RateLimiter
 from gatepass.server.backends import Backends
@@ -43,6 +44,7 @@ class ServerState:
     limiter: RateLimiter
     security: SecurityLog
     mail: AccountMail
+    api_guard: Guard
     social: SocialLogin | None = None
     log_key: bytes = field(default=b"", repr=False)
 
@@ -113,13 +115,16 @@ class ServerState:
             )
         )
         users = backends.users
+        # The hot routes (a token's or a session's user) read through the cache; it
+        # forgets a user as soon as any process changes one (users/cache.py).
+        lookup = backends.user_cache or users
         auth = Authenticator(realm=settings.site_name)
 
         def _store_id(user: User) -> str:
             return user.id
 
         async def _load(user_id: Any) -> User | None:
-            user = await users.find_by_id(str(user_id))
+            user = await lookup.find_by_id(str(user_id))
             # A disabled account loses its sessions at once (OWASP ASVS 3.3.1).
             return user if user is not None and user.is_active else None
 
@@ -171,6 +176,8 @@ class ServerState:
             ),
             security=security,
             mail=AccountMail.build(settings, backends),
+            # Built once: the Bearer guard of every JSON route (401 + WWW-Authenticate).
+            api_guard=auth.require_user(API_STRATEGY, login_url=None),
             social=social,
             # An HMAC key, so a logged pseudonym cannot be reversed from a word list
             # (CWE-532, CWE-759); the same across restarts and workers.

@@ -26,6 +26,8 @@ class SQLIdentityStore:
     def __init__(self, users: SQLUserStore, *, clock: Clock = utc_now) -> None:
         self._users = users
         self._clock = clock
+        # user id -> (the users' change version when read, the links); see list_for_user
+        self._lists: dict[str, tuple[object, list[Identity]]] = {}
 
     async def find(self, provider: str, subject: str) -> Identity | None:
         """Return the link, or ``None`` (see ``IdentityStore``)."""
@@ -144,7 +146,27 @@ class SQLIdentityStore:
         return bool(result.rowcount)
 
     async def list_for_user(self, user_id: str) -> list[Identity]:
-        """Return a user's links, oldest first (see ``IdentityStore``)."""
+        """Return a user's links, oldest first (see ``IdentityStore``).
+
+        With a change version on the user store (``SQLUserStore.change_version``, set
+        where a ``UserCache`` watches the database), the list is kept in memory until
+        any process changes the user database (links are written through the same
+        store, so every link and unlink moves it).
+        """
+        version = self._users.change_version() if self._users.change_version else None
+        trusted = version is not None and min(version) >= 0
+        if trusted:
+            hit = self._lists.get(user_id)
+            if hit is not None and hit[0] == version:
+                return list(hit[1])
+        links = await self._read_links(user_id)
+        if trusted:
+            if len(self._lists) >= _LISTS_KEPT:
+                self._lists.clear()
+            self._lists[user_id] = (version, links)
+        return list(links)
+
+    async def _read_links(self, user_id: str) -> list[Identity]:
         from sqlalchemy import select
 
         from gatepass.users.tables import user_identities as table
@@ -157,6 +179,9 @@ class SQLIdentityStore:
         async with self._users._connect() as connection:
             rows = (await connection.execute(query)).all()
         return [_to_identity(row._mapping) for row in rows]
+
+
+_LISTS_KEPT = 10_000
 
 
 def _to_identity(row: Any) -> Identity:

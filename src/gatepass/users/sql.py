@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from types import TracebackType
@@ -68,6 +68,8 @@ class SQLUserStore:
         migrate_on_open: run the migrations in ``open()``; turn off when a deploy
             step runs ``gatepass.users.schema`` itself.
         engine_options: extra keyword arguments for ``create_async_engine``.
+        on_change: awaited after every committed write (a cache in front of the store
+            forgets what it holds, and tells other processes; see ``UserCache``).
 
     Raises:
         ConfigurationError: the URL or schema name is not usable.
@@ -82,6 +84,7 @@ class SQLUserStore:
         id_factory: IdFactory = new_user_id,
         migrate_on_open: bool = True,
         engine_options: Mapping[str, Any] | None = None,
+        on_change: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.url = async_database_url(url)
         # A server database can drop pooled connections (restart, failover): test each
@@ -100,6 +103,10 @@ class SQLUserStore:
         self._new_id = id_factory
         self._migrate_on_open = migrate_on_open
         self._engine: AsyncEngine | None = None
+        self.on_change = on_change
+        # ``() -> (local, shared)`` that moves on every change by any process (set by
+        # the owner of a ``UserCache``); readers may keep answers while it holds still.
+        self.change_version: Callable[[], tuple[int, int]] | None = None
 
     async def open(self) -> None:
         """Connect and bring the schema up to date (a no-op on an up-to-date database).
@@ -285,6 +292,9 @@ class SQLUserStore:
             if write:
                 async with self._engine.begin() as connection:
                     yield connection
+                # Committed: every write method passes here, so none is missed.
+                if self.on_change is not None:
+                    await self.on_change()
             else:
                 async with self._engine.connect() as connection:
                     yield connection

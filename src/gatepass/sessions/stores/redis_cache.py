@@ -20,10 +20,10 @@ from typing import Any
 
 import orjson
 
+from gatepass._redis_listener import InvalidationListener
 from gatepass.errors import ConfigurationError, DurationError
 from gatepass.sessions.stores.base import SessionInfo, SessionRecord
 from gatepass.sessions.stores.redis import RedisSessionStore
-from gatepass.sessions.stores.redis_invalidations import InvalidationListener
 
 logger = logging.getLogger("gatepass.stores")
 

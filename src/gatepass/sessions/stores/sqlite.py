@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 import orjson
 
 from gatepass._folders import sqlite_file_folder
+from gatepass._versions import SQLiteDataVersion
 from gatepass.errors import StoreUnavailableError
 from gatepass.sessions.stores.base import (
     Clock,
@@ -78,6 +81,9 @@ class SQLiteSessionStore:
         table: the table name (letters, digits and underscores).
         clock: time source for expiry.
         timeout: seconds to wait on a locked database before giving up with 503.
+        cache_size: records and session lists kept in memory (0: none). Each is served
+            only while ``PRAGMA data_version`` of the file is unchanged (no process
+            wrote to it since) and its expiry has not passed; otherwise the file is read.
 
     Raises:
         ValueError: the table name is not a plain identifier.
@@ -91,6 +97,7 @@ class SQLiteSessionStore:
         table: str = "gatepass_sessions",
         clock: Clock = system_clock,
         timeout: float = 5.0,
+        cache_size: int = 10_000,
     ) -> None:
         if not table.replace("_", "").isalnum() or not table.isascii():
             raise ValueError(f"Table name must be a plain identifier, not {table!r}.")
@@ -102,6 +109,22 @@ class SQLiteSessionStore:
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._writes = 0
+        self._cache_size = cache_size
+        self._data_version = SQLiteDataVersion(self.path) if cache_size > 0 else None
+        # id -> (data version, expires_at, row); user id -> (version, first expiry, rows)
+        self._loads: OrderedDict[str, tuple[int, float, tuple[object, ...]]] = OrderedDict()
+        self._lists: OrderedDict[str, tuple[int, float, list[tuple[object, ...]]]] = OrderedDict()
+
+    def _version(self) -> int:
+        # Read before the query: a write landing meanwhile moves it, so that answer is
+        # never served after the write. Negative: nothing may be served from memory.
+        return -1 if self._data_version is None else self._data_version()
+
+    def _keep(self, cache: OrderedDict[str, Any], key: str, entry: Any) -> None:
+        cache[key] = entry
+        cache.move_to_end(key)
+        if len(cache) > self._cache_size:
+            cache.popitem(last=False)
 
     async def _connect(self) -> aiosqlite.Connection:
         async with self._lock:
@@ -146,10 +169,22 @@ class SQLiteSessionStore:
         Raises:
             StoreUnavailableError: the database cannot be used.
         """
-        query = f"SELECT {_COLUMNS} FROM {self.table} WHERE id = ? AND expires_at > ?"  # noqa: S608
-        async with self._use() as db, db.execute(query, (session_id, self._now())) as cursor:
+        version, now = self._version(), self._now()
+        hit = self._loads.get(session_id)
+        if hit is not None and hit[0] == version >= 0 and hit[1] > now:
+            return _record(hit[2])[1]  # a fresh copy: callers may change it
+        query = (
+            f"SELECT {_COLUMNS}, expires_at FROM {self.table} "  # noqa: S608
+            "WHERE id = ? AND expires_at > ?"
+        )
+        async with self._use() as db, db.execute(query, (session_id, now)) as cursor:
             row = await cursor.fetchone()
-        return None if row is None else _record(row)[1]
+        if row is None:
+            return None
+        values = tuple(row)
+        if version >= 0:
+            self._keep(self._loads, session_id, (version, float(values[-1]), values[:-1]))
+        return _record(values[:-1])[1]
 
     async def save(
         self, session_id: str, record: SessionRecord, *, ttl: timedelta, must_exist: bool = False
@@ -247,16 +282,28 @@ class SQLiteSessionStore:
         Raises:
             StoreUnavailableError: the database cannot be used.
         """
+        version, now = self._version(), self._now()
+        hit = self._lists.get(user_id)
+        if hit is not None and hit[0] == version >= 0 and hit[1] > now:
+            return [SessionInfo.of(*_record(row)) for row in hit[2]]
         query = (
-            f"SELECT {_COLUMNS} FROM {self.table} "  # noqa: S608
+            f"SELECT {_COLUMNS}, expires_at FROM {self.table} "  # noqa: S608
             "WHERE user_id = ? AND expires_at > ? ORDER BY last_seen DESC"
         )
-        async with self._use() as db, db.execute(query, (user_id, self._now())) as cursor:
-            rows = await cursor.fetchall()
-        return [SessionInfo.of(*_record(row)) for row in rows]
+        async with self._use() as db, db.execute(query, (user_id, now)) as cursor:
+            rows = [tuple(row) for row in await cursor.fetchall()]
+        if version >= 0:
+            # Served until the first of these sessions expires (then the list changes).
+            first_expiry = min((float(row[-1]) for row in rows), default=float("inf"))
+            self._keep(self._lists, user_id, (version, first_expiry, [r[:-1] for r in rows]))
+        return [SessionInfo.of(*_record(row[:-1])) for row in rows]
 
     async def close(self) -> None:
         """Close the connection (a later call reopens it)."""
+        self._loads.clear()
+        self._lists.clear()
+        if self._data_version is not None:
+            self._data_version.close()
         async with self._lock:
             if self._db is not None:
                 db, self._db = self._db, None

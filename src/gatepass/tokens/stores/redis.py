@@ -15,11 +15,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gatepass.errors import ConfigurationError
 from gatepass.tokens.stores._errors import unavailable
 from gatepass.tokens.stores._revocations import KeyedRevocations, Mark, revoked
 from gatepass.tokens.stores.base import (
@@ -30,7 +31,12 @@ from gatepass.tokens.stores.base import (
     login_detail,
 )
 
+if TYPE_CHECKING:
+    from gatepass._versions import RedisVersions
+
 __all__ = ["RedisRefreshStore", "RedisRevocationStore"]
+
+REVOCATIONS = "revocations"  # the name of the revocation change counter
 
 T = TypeVar("T")
 
@@ -48,6 +54,7 @@ _REVOKE_SUBJECT = """
 local current = tonumber(redis.call('GET', KEYS[1]))
 if current and current >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('INCR', KEYS[2])
 return 1
 """
 
@@ -289,13 +296,28 @@ class RedisRevocationStore(KeyedRevocations, _RedisStore):
         client: a ``redis.asyncio.Redis`` client; the caller owns and closes it.
         prefix: prepended to every key.
         clock: seconds since the epoch, used to turn ``expires_at`` into a TTL.
+        versions: the change counters this process listens to; with them the store has
+            a ``version()`` that moves on every revocation by any process, so a verifier
+            may keep "not revoked" answers in memory. Every write moves the counter
+            ``<prefix>version:revocations`` either way.
     """
 
     def __init__(
-        self, client: Redis, *, prefix: str = "gatepass:", clock: Clock = time.time
+        self,
+        client: Redis,
+        *,
+        prefix: str = "gatepass:",
+        clock: Clock = time.time,
+        versions: RedisVersions | None = None,
     ) -> None:
         super().__init__(client, prefix=prefix, clock=clock)
         self._revoke_subject = client.register_script(_REVOKE_SUBJECT)
+        self._versions = versions
+        self._version_key = f"{prefix}version:{REVOCATIONS}"
+        if versions is not None:
+            if versions.key(REVOCATIONS) != self._version_key:
+                raise ConfigurationError("versions= must use the store's key prefix.")
+            self.version: Callable[[], int] = lambda: versions.version(REVOCATIONS)
 
     def key(self, kind: str, value: str) -> str:
         """The Redis key of one revocation entry.
@@ -313,13 +335,25 @@ class RedisRevocationStore(KeyedRevocations, _RedisStore):
         ttl = self._ttl(expires_at)
         if ttl > 0:
             key = self.key(kind, value)
-            await _call(lambda: self._client.set(key, 1, ex=ttl))
+            # The entry and the counter in one transaction: a reader that hears of the
+            # change finds the entry (MULTI/EXEC runs both before any other command).
+            pipe = self._client.pipeline(transaction=True)
+            pipe.set(key, 1, ex=ttl)
+            pipe.incr(self._version_key)
+            await _call(pipe.execute)
+            self._changed_here()
 
     async def _cut_off(self, subject: str, before: int, expires_at: int) -> None:
         ttl = self._ttl(expires_at)
         if ttl > 0:
             key = self.key("sub", subject)
-            await _call(lambda: self._revoke_subject(keys=[key], args=[before, ttl]))
+            keys = [key, self._version_key]
+            await _call(lambda: self._revoke_subject(keys=keys, args=[before, ttl]))
+            self._changed_here()
+
+    def _changed_here(self) -> None:
+        if self._versions is not None:
+            self._versions.changed_here(REVOCATIONS)
 
     async def _lookup(
         self, jti: str | None, family_id: str | None, subject: str | None, issued_at: int | None

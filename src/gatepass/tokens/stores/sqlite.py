@@ -12,6 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from gatepass._versions import SQLiteDataVersion
 from gatepass.tokens.stores._revocations import KeyedRevocations, Mark
 from gatepass.tokens.stores._sqlite import Table
 from gatepass.tokens.stores.base import (
@@ -233,6 +234,25 @@ class SQLiteRevocationStore(KeyedRevocations, Table):
             clock=clock,
             columns="key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires_at INTEGER NOT NULL",
         )
+        self._data_version = SQLiteDataVersion(path)
+
+    def version(self) -> int:
+        """A number that moves whenever any process writes to the database file.
+
+        ``PRAGMA data_version`` (SQLite docs) read on a private connection: a verifier
+        may keep a "not revoked" answer until it moves, and every revocation, by this
+        process or another (``gatepass`` commands, a second server), moves it.
+
+        Returns:
+            The version, or a never-repeated negative number when the file cannot be
+            read (nothing cached is trusted then).
+        """
+        return self._data_version()
+
+    async def aclose(self) -> None:
+        """Close the connections (they reopen on the next call)."""
+        self._data_version.close()
+        await super().aclose()
 
     async def _mark(self, kind: Mark, value: str, expires_at: int) -> None:
         await self._put(f"{kind}:{value}", 1, expires_at)
