@@ -17,6 +17,7 @@ from gatepass.strategies.api_key import (
 )
 from gatepass.strategies.base import Strategy
 from gatepass.strategies.custom import CustomStrategy
+from gatepass.strategies.email_link import EmailLinkStrategy
 from gatepass.strategies.http_basic import HTTPBasicStrategy
 from gatepass.strategies.jwt import JWTStrategy
 from gatepass.strategies.local import LocalStrategy
@@ -38,6 +39,7 @@ __all__ = [
     "APIKeyStrategy",
     "AnonymousStrategy",
     "CustomStrategy",
+    "EmailLinkStrategy",
     "Error",
     "Fail",
     "HTTPBasicStrategy",
