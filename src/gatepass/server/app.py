@@ -7,16 +7,17 @@ post), the session user on ``request.user``. Routes: the HTML pages, social logi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from gatepass.audit import AuditContextMiddleware, AuditSink
 from gatepass.integrations import AuthMiddleware
 from gatepass.passwords import PasswordHasher
-from gatepass.server import api, errors, pages, rendering, social_pages
+from gatepass.server import api, audit_api, errors, metrics_http, pages, rendering, social_pages
 from gatepass.server.backends import Backends
 from gatepass.server.bodysize import BodySizeLimitMiddleware
 from gatepass.server.datadir import data_dir_lock_async, private_files, session_secret
@@ -40,6 +41,7 @@ def create_app(
     backends: Backends | None = None,
     hasher: PasswordHasher | None = None,
     security: SecurityLog | None = None,
+    audit_sinks: Sequence[AuditSink] = (),
 ) -> FastAPI:
     """Build the server.
 
@@ -48,6 +50,8 @@ def create_app(
         backends: the stores; default as the settings say.
         hasher: the password hasher; default argon2id with the configured costs.
         security: where security events are written.
+        audit_sinks: more places each stored security event goes (beside the
+            ``gatepass_audit_events`` table).
 
     Returns:
         The ASGI app; its lifespan opens and closes the stores.
@@ -60,7 +64,9 @@ def create_app(
         from gatepass.server.cli import load_settings
 
         settings = load_settings()
-    state = ServerState.build(settings, backends=backends, hasher=hasher, security=security)
+    state = ServerState.build(
+        settings, backends=backends, hasher=hasher, security=security, audit_sinks=audit_sinks
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +81,7 @@ def create_app(
         finally:
             if state.social is not None:
                 await state.social.aclose()
+            await state.audit.recorder.flush()
             await state.backends.close()
 
     app = FastAPI(
@@ -92,6 +99,8 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(social_pages.router)
+    app.include_router(audit_api.router)
+    app.include_router(metrics_http.router)
     # Added innermost first: Starlette wraps each new middleware around the last.
     app.add_middleware(AuthMiddleware, authenticator=state.auth)
     app.add_middleware(CSRFWithPages, render=rendering.render_refusal, exempt_paths=CSRF_EXEMPT)
@@ -103,4 +112,8 @@ def create_app(
     )
     app.add_middleware(BodySizeLimitMiddleware, max_size=MAX_BODY)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.effective_secure_cookies)
+    app.add_middleware(AuditContextMiddleware)
+    if settings.metrics_token is not None:
+        # Outermost, so the duration covers every middleware; absent, no cost at all.
+        app.add_middleware(metrics_http.RequestMetricsMiddleware, metrics=state.metrics)
     return app

@@ -22,6 +22,7 @@ from gatepass.errors import (
 from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
 from gatepass.security.redirects import safe_next
+from gatepass.server.audit_api import recent_activity
 from gatepass.server.rendering import render, see_other
 from gatepass.server.state import REGISTER_LIMIT, client_address, state_of
 from gatepass.sessions import (
@@ -202,6 +203,7 @@ async def dashboard(request: Request, user: PageUser) -> Response:
         "dashboard.html",
         user=user,
         sessions=rows,
+        activity=await recent_activity(request, user),
         links=[
             {
                 "provider": link.provider,
