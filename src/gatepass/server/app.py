@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from gatepass._http import ERROR_OBSERVER
 from gatepass.audit import AuditContextMiddleware, AuditSink
 from gatepass.integrations import AuthMiddleware
 from gatepass.passwords import PasswordHasher
@@ -94,6 +95,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.gatepass = state
+    setattr(app.state, ERROR_OBSERVER, state.metrics.server_error)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)

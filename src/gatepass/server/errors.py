@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from gatepass._http import error_response, json_error
 from gatepass.authenticator.responses import Halt
-from gatepass.errors import GatepassError, StoreUnavailableError
+from gatepass.errors import GatepassError
 from gatepass.integrations import install_error_handlers
 
 logger = logging.getLogger("gatepass.server")
@@ -105,8 +105,6 @@ API_PREFIXES = ("/auth/", "/api/", "/.well-known/", "/healthz")
 async def _error(request: Request, exc: Exception) -> Response:
     # The library's answer (logged when 5xx; generic text for anything unexpected),
     # JSON on API paths even for a client that prefers HTML.
-    if isinstance(exc, StoreUnavailableError):
-        request.app.state.gatepass.metrics.store_errors.inc()
     return error_response(request, exc, json_only=request.url.path.startswith(API_PREFIXES))
 
 

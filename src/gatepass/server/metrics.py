@@ -13,6 +13,8 @@ from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
+from gatepass.errors import StoreUnavailableError
+
 CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 CHANNELS: Final = ("api", "form", "social")
 _RESULTS: Final = {"login.success": "success", "login.failure": "failure"}
@@ -105,6 +107,15 @@ class Metrics:
             self.rate_limited.labels(limit if limit in _LIMITS else "other").inc()
             if limit == "login":
                 self.logins.labels("throttled", channel).inc()
+
+    def server_error(self, exc: BaseException) -> None:
+        """An error observer (``gatepass._http.ERROR_OBSERVER``): count store outages.
+
+        Args:
+            exc: the error a 5xx answer was made from.
+        """
+        if isinstance(exc, StoreUnavailableError):
+            self.store_errors.inc()
 
     def render(self) -> bytes:
         """The registry in the Prometheus text format.
