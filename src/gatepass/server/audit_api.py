@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -96,12 +97,15 @@ _LABELS: Final = {
 }
 
 
-async def recent_activity(connection: HTTPConnection, user: User) -> list[dict[str, Any]]:
+async def recent_activity(
+    connection: HTTPConnection, user: User, *, device: Callable[[str], str]
+) -> list[dict[str, Any]]:
     """The dashboard's "Recent security activity": the newest events, described.
 
     Args:
         connection: the request.
         user: the signed-in user.
+        device: names a browser from its ``User-Agent`` (as the sessions list does).
 
     Returns:
         Rows of ``what``, ``when``, ``ip`` and ``agent``; empty when the trail
@@ -116,7 +120,7 @@ async def recent_activity(connection: HTTPConnection, user: User) -> list[dict[s
             "what": _LABELS.get(event.type, event.type),
             "when": event.at.strftime("%Y-%m-%d %H:%M UTC"),
             "ip": event.ip or "unknown",
-            "agent": (event.user_agent or "Unknown")[:80],
+            "agent": device(event.user_agent or ""),
         }
         for event in events
     ]

@@ -203,7 +203,7 @@ async def dashboard(request: Request, user: PageUser) -> Response:
         "dashboard.html",
         user=user,
         sessions=rows,
-        activity=await recent_activity(request, user),
+        activity=await recent_activity(request, user, device=_device),
         links=[
             {
                 "provider": link.provider,
