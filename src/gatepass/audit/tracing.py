@@ -24,35 +24,54 @@ try:
 except ImportError:  # the ``otel`` extra is not installed: spans are no-ops
     _trace = None  # type: ignore[assignment]
 
+# One shared no-op context manager (reusable): the untraced path allocates nothing.
+_NOOP: Final = nullcontext()
+
 
 def span(name: str, **attributes: str | int | bool) -> AbstractContextManager[Any]:
-    """A span named ``name`` around a block, or a no-op without OpenTelemetry.
+    """A span named ``name`` around a block, or a no-op unless tracing is configured.
 
-    An exception inside the block is recorded on the span (type only, never its
-    message) and re-raised.
+    Tracing is on when ``opentelemetry-api`` is installed and an SDK tracer provider
+    is set (by the app, or by ``opentelemetry-instrument`` from the ``OTEL_*``
+    variables). An exception inside the block marks the span as an error with the
+    exception's type only, never its message, and is re-raised.
 
     Args:
         name: one of the ``SPAN_*`` names.
         **attributes: span attributes, prefixed ``gatepass.``; never secrets.
 
     Returns:
-        A context manager yielding the span (or ``None``).
+        A context manager yielding the span, or ``None`` when tracing is off.
     """
     if _trace is None:
-        return nullcontext()
-    return _span(name, attributes)
+        return _NOOP
+    provider = _trace.get_tracer_provider()
+    if isinstance(provider, _trace.ProxyTracerProvider | _trace.NoOpTracerProvider):
+        return _NOOP
+    return _span(provider, name, attributes)
+
+
+def annotate(current: Any, **attributes: str | int | bool) -> None:
+    """Add attributes to the span ``span()`` yielded (nothing when tracing is off).
+
+    Args:
+        current: what ``with span(...) as current`` gave.
+        **attributes: attributes, prefixed ``gatepass.``; never secrets.
+    """
+    if current is not None:
+        for key, value in attributes.items():
+            current.set_attribute(f"gatepass.{key}", value)
 
 
 @contextmanager
-def _span(name: str, attributes: dict[str, str | int | bool]) -> Iterator[Any]:
-    tracer = _trace.get_tracer("gatepass")
+def _span(provider: Any, name: str, attributes: dict[str, str | int | bool]) -> Iterator[Any]:
+    tracer = provider.get_tracer("gatepass")
     # The exception's message may quote input (a token, an email): record the
     # type only (OWASP Logging Cheat Sheet, CWE-532).
     with tracer.start_as_current_span(
         name, record_exception=False, set_status_on_exception=False
     ) as current:
-        for key, value in attributes.items():
-            current.set_attribute(f"gatepass.{key}", value)
+        annotate(current, **attributes)
         try:
             yield current
         except BaseException as exc:
