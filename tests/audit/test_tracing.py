@@ -23,9 +23,12 @@ from server.server_helpers import PASSWORD, bearer, fast_hasher, register, token
 EMAIL = "ada@example.com"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def exporter() -> Iterator[InMemorySpanExporter]:
-    """The process's tracer provider (set once, as an app would), exporting in memory."""
+    """The process's tracer provider (set once, as an app would), exporting in memory.
+
+    Shut down after this module, so the spans of later tests are not kept.
+    """
     memory = InMemorySpanExporter()
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):

@@ -26,6 +26,7 @@ from server.server_helpers import (
     register,
     token_pair,
 )
+from service_helpers import fresh_database
 
 AGENT = {"user-agent": "audit-test/1.0"}
 
@@ -175,3 +176,24 @@ async def test_an_app_routes_events_to_its_own_sinks_and_a_failing_one_never_fai
         assert len(events) == 2
         metrics = await client.get("/metrics", headers={"authorization": "Bearer " + "m" * 32})
         assert "gatepass_audit_write_failures_total 2.0" in metrics.text
+
+
+@pytest.mark.postgres
+async def test_events_are_stored_and_read_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    async with fresh_database(postgres_url, "gatepass_audit_http_") as url:
+        settings = Settings(data_dir=tmp_path / "data", database_url=url)
+        app = create_app(settings, hasher=fast_hasher(), security=SecurityLog())
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+                await register(client)
+                await client.post(
+                    "/auth/token", json={"email": "ada@example.com", "password": "nope"}
+                )
+                token = (await token_pair(client))["access_token"]
+                events = (await _events(client, token)).json()["events"]
+    assert [event["type"] for event in events] == [
+        "login.succeeded",
+        "login.failed",
+        "user.registered",
+    ]
