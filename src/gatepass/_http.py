@@ -50,10 +50,10 @@ CSRF_SESSION_KEY: Final = "_gatepass_csrf"
 """Scope key where the session middleware names the cookie it reads (CSRF looks there)."""
 INTERNAL_ERROR: Final = {"error": "internal_error", "message": "An internal error occurred."}
 UNAVAILABLE_RETRY_AFTER: Final = 5
-# An app may watch the server errors answered (a metrics counter): it sets
-# ``app.state.<ERROR_OBSERVER>`` to a callable taking the exception.
-ERROR_OBSERVER: Final = "gatepass_error_observer"
 """Seconds a client is asked to wait after a 503 (RFC 9110 §10.2.3)."""
+ERROR_OBSERVER: Final = "gatepass_error_observer"
+"""An app may watch the 5xx errors it answers (a metrics counter): it sets
+``app.state.<ERROR_OBSERVER>`` to a callable taking the exception."""
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _HTML_ERROR = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>"

@@ -56,8 +56,10 @@ class RequestMetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self._histogram = metrics.request_duration
-        # (method, template) -> the histogram's child: one dict lookup per request.
-        self._children: dict[tuple[str, str], Any] = {}
+        # method -> template -> the histogram's child: two dict lookups per request and
+        # no key object built (``labels()`` would validate and lock on every call).
+        self._children: dict[str, dict[str, Any]] = {method: {} for method in _METHODS}
+        self._children["OTHER"] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app, then observe how long it took."""
@@ -70,9 +72,11 @@ class RequestMetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            key = (method, template)
-            child = self._children.get(key)
+            method = scope["method"]
+            children = self._children.get(method)
+            if children is None:  # a method no route serves: one bounded label value
+                method, children = "OTHER", self._children["OTHER"]
+            child = children.get(template)
             if child is None:
-                child = self._children[key] = self._histogram.labels(method, template)
+                child = children[template] = self._histogram.labels(method, template)
             child.observe(perf_counter() - start)
