@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -197,3 +198,23 @@ async def test_events_are_stored_and_read_on_postgresql(postgres_url: str, tmp_p
         "login.failed",
         "user.registered",
     ]
+
+
+async def test_a_broken_audit_table_never_fails_a_login_and_is_counted(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", metrics_token=SecretStr("m" * 32))
+    app = create_app(settings, hasher=fast_hasher(), security=SecurityLog())
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            await register(client)
+            await _state(app).audit.recorder.flush()
+            # The table is gone (a bad manual migration): every insert fails for real.
+            with sqlite3.connect(tmp_path / "data" / "gatepass.db") as db:
+                db.execute("DROP TABLE gatepass_audit_events")
+            pair = await client.post(
+                "/auth/token", json={"email": "ada@example.com", "password": PASSWORD}
+            )
+            assert pair.status_code == 200
+            await _state(app).audit.recorder.flush()
+            metrics = await client.get("/metrics", headers={"authorization": "Bearer " + "m" * 32})
+    assert "gatepass_audit_write_failures_total 1.0" in metrics.text
