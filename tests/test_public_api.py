@@ -17,6 +17,7 @@ import gatepass.tokens
 
 PUBLIC_MODULES = [
     "gatepass",
+    "gatepass.audit",
     "gatepass.authenticator",
     "gatepass.integrations",
     "gatepass.jwt",
@@ -45,6 +46,7 @@ PUBLIC_MODULES = [
 
 EXPECTED = {
     "gatepass": {"Authenticator", "LocalStrategy", "JWTStrategy", "SessionMiddleware", "jwt"},
+    "gatepass.audit": {"AuditEvent", "AuditSink", "AuditStore", "FanOutSink", "SQLAuditStore"},
     "gatepass.jwt": {"sign", "verify", "decode_unverified"},
     "gatepass.mail": {"OneTimeTokens", "MailTemplates", "MailSender", "SMTPTransport"},
     "gatepass.passwords": {"PasswordHasher", "PasswordPolicy", "verify_credentials"},

@@ -51,6 +51,9 @@ CSRF_SESSION_KEY: Final = "_gatepass_csrf"
 INTERNAL_ERROR: Final = {"error": "internal_error", "message": "An internal error occurred."}
 UNAVAILABLE_RETRY_AFTER: Final = 5
 """Seconds a client is asked to wait after a 503 (RFC 9110 §10.2.3)."""
+ERROR_OBSERVER: Final = "gatepass_error_observer"
+"""An app may watch the 5xx errors it answers (a metrics counter): it sets
+``app.state.<ERROR_OBSERVER>`` to a callable taking the exception."""
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _HTML_ERROR = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>"
@@ -264,6 +267,7 @@ def error_response(
         headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
     if exc.status_code >= 500:
         logger.error("gatepass error %s: %s", exc.code, exc.message, exc_info=exc)
+        _observe(connection, exc)
     return render_error(
         connection,
         exc.status_code,
@@ -273,3 +277,10 @@ def error_response(
         json_only=json_only,
         title=title,
     )
+
+
+def _observe(connection: HTTPConnection | None, exc: GatepassError) -> None:
+    app = connection.scope.get("app") if connection is not None else None
+    observer = getattr(getattr(app, "state", None), ERROR_OBSERVER, None)
+    if observer is not None:
+        observer(exc)

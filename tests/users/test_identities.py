@@ -284,7 +284,7 @@ async def test_migration_0002_creates_the_identity_table_on_the_user_chain(
         versions = db.execute("SELECT version_num FROM gatepass_users_version").fetchall()
         columns = [row[1] for row in db.execute("PRAGMA table_info(gatepass_user_identities)")]
         rows = db.execute("SELECT provider, subject FROM gatepass_user_identities").fetchall()
-    assert versions == [("0003_add_email_verified",)]
+    assert versions == [("0004_create_audit_events",)]
     assert columns == ["provider", "subject", "user_id", "email", "created_at"]
     assert rows == [("github", "42")]
 

@@ -68,7 +68,7 @@ async def test_second_start_on_the_same_sqlite_file_is_a_no_op(
         versions = db.execute("SELECT version_num FROM gatepass_users_version").fetchall()
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert VERSION_TABLE == "gatepass_users_version"
-    assert versions == [("0003_add_email_verified",)]
+    assert versions == [("0004_create_audit_events",)]
     assert {"gatepass_users", VERSION_TABLE, "ux_gatepass_users_email"} <= tables
 
 
@@ -88,7 +88,12 @@ async def test_second_start_on_the_same_postgres_schema_is_a_no_op(
             )
     finally:
         await engine.dispose()
-    assert sorted(tables) == ["gatepass_user_identities", "gatepass_users", VERSION_TABLE]
+    assert sorted(tables) == [
+        "gatepass_audit_events",
+        "gatepass_user_identities",
+        "gatepass_users",
+        VERSION_TABLE,
+    ]
 
 
 @pytest.mark.postgres

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio.to_thread
 
+from gatepass.audit.tracing import SPAN_LOGIN, annotate, span
 from gatepass.errors import InvalidEmailError
 from gatepass.passwords.hashing import PasswordHasher
 from gatepass.users.emails import normalize_email
@@ -45,14 +46,18 @@ async def verify_credentials(
     Raises:
         StoreUnavailableError: the user store cannot be reached (fail closed, 503).
     """
-    try:
-        user = await users.find_by_email(normalize_email(email))
-    except InvalidEmailError:
-        user = None
-    stored = user.password_hash if user is not None else None
-    matches = await anyio.to_thread.run_sync(
-        hasher.verify, stored if stored is not None else hasher.dummy_hash, password
-    )
+    with span(SPAN_LOGIN) as current:
+        try:
+            user = await users.find_by_email(normalize_email(email))
+        except InvalidEmailError:
+            user = None
+        stored = user.password_hash if user is not None else None
+        matches = await anyio.to_thread.run_sync(
+            hasher.verify, stored if stored is not None else hasher.dummy_hash, password
+        )
+        accepted = user is not None and stored is not None and matches and user.is_active
+        # The outcome only: never the email or which of the reasons refused it.
+        annotate(current, outcome="success" if accepted else "failure")
     if user is None or stored is None or not matches or not user.is_active:
         return None
     if rehash and hasher.needs_rehash(stored):

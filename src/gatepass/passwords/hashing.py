@@ -26,6 +26,7 @@ import anyio.to_thread
 import argon2
 from argon2.exceptions import InvalidHashError, UnsupportedParametersError, VerificationError
 
+from gatepass.audit.tracing import SPAN_PASSWORD_HASH, SPAN_PASSWORD_VERIFY, span
 from gatepass.errors import ConfigurationError, PasswordPolicyError
 
 # Characters as typed; well above the policy's 256 bytes, far below a costly input.
@@ -108,7 +109,8 @@ class PasswordHasher:
             raise PasswordPolicyError(
                 reasons=["The password is too long or holds characters that cannot be used."]
             )
-        return self._argon2.hash(normal)
+        with span(SPAN_PASSWORD_HASH):
+            return self._argon2.hash(normal)
 
     def verify(self, password_hash: str, password: str) -> bool:
         """Check a password against a stored hash.
@@ -128,7 +130,8 @@ class PasswordHasher:
         normal = _normalize(password)
         candidate: str | bytes = normal if normal is not None else _stand_in(password)
         try:
-            matched = self._argon2.verify(password_hash, candidate)
+            with span(SPAN_PASSWORD_VERIFY):
+                matched = self._argon2.verify(password_hash, candidate)
         except (VerificationError, InvalidHashError, UnsupportedParametersError):
             return False
         # An unencodable password still costs one full argon2 check against the same

@@ -190,6 +190,7 @@ async def refresh_token(request: Request, body: RefreshRequest) -> Response:
     if user is None or not user.is_active:
         await state.tokens.revoke_refresh_token(pair.refresh_token)
         raise TokenError("The account of this token is disabled.")
+    state.security.event("token.refreshed", user_id=user.id, address=address)
     return _pair(pair)
 
 

@@ -8,7 +8,7 @@ them. Routes: the HTML pages, social login (``/auth/{provider}``) and the JSON A
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,15 +16,19 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from gatepass._http import ERROR_OBSERVER
+from gatepass.audit import AuditContextMiddleware, AuditSink
 from gatepass.integrations import AuthMiddleware
 from gatepass.passwords import PasswordHasher
 from gatepass.server import (
     account_api,
     account_pages,
     api,
+    audit_api,
     email_api,
     email_pages,
     errors,
+    metrics_http,
     pages,
     rendering,
     social_pages,
@@ -59,6 +63,7 @@ def create_app(
     backends: Backends | None = None,
     hasher: PasswordHasher | None = None,
     security: SecurityLog | None = None,
+    audit_sinks: Sequence[AuditSink] = (),
 ) -> FastAPI:
     """Build the server.
 
@@ -67,6 +72,8 @@ def create_app(
         backends: the stores; default as the settings say.
         hasher: the password hasher; default argon2id with the configured costs.
         security: where security events are written.
+        audit_sinks: more places each stored security event goes (beside the
+            ``gatepass_audit_events`` table).
 
     Returns:
         The ASGI app; its lifespan opens and closes the stores.
@@ -79,7 +86,9 @@ def create_app(
         from gatepass.server.cli import load_settings
 
         settings = load_settings()
-    state = ServerState.build(settings, backends=backends, hasher=hasher, security=security)
+    state = ServerState.build(
+        settings, backends=backends, hasher=hasher, security=security, audit_sinks=audit_sinks
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,6 +104,7 @@ def create_app(
             if state.social is not None:
                 await state.social.aclose()
             await state.mail.aclose()  # queued mail leaves before the stores close
+            await state.audit.recorder.flush()
             await state.backends.close()
 
     app = FastAPI(
@@ -107,6 +117,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.gatepass = state
+    setattr(app.state, ERROR_OBSERVER, state.metrics.server_error)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
@@ -116,6 +127,8 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(account_pages.router)
     app.include_router(social_pages.router)
+    app.include_router(audit_api.router)
+    app.include_router(metrics_http.router)
     secret = session_secret(settings.data_dir)
 
     def browser(inner: ASGIApp) -> ASGIApp:
@@ -135,5 +148,9 @@ def create_app(
     app.add_middleware(RouteSplit, browser=browser, fast=api.fast_routes(state))
     app.add_middleware(BodySizeLimitMiddleware, max_size=MAX_BODY)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.effective_secure_cookies)
+    app.add_middleware(AuditContextMiddleware)
     app.add_middleware(AccessLog)
+    if settings.metrics_token is not None:
+        # Outermost, so the duration covers every middleware; absent, no cost at all.
+        app.add_middleware(metrics_http.RequestMetricsMiddleware, metrics=state.metrics)
     return app

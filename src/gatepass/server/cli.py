@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from gatepass.errors import GatepassError
+from gatepass.server.audit_commands import add_audit_commands
 from gatepass.server.commands import Command, add_admin_commands, opened
 from gatepass.server.logging import SECURITY_LOGGER
 from gatepass.server.settings import SETTINGS_FILE_VARIABLE, Settings
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     serve.set_defaults(handler=_serve)
     add_admin_commands(commands, _run)
+    add_audit_commands(commands, _run)
     return parser
 
 

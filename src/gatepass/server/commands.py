@@ -43,6 +43,7 @@ async def opened(settings: Settings) -> AsyncIterator[ServerState]:
     try:
         yield state
     finally:
+        await state.audit.recorder.flush()
         await state.backends.close()
 
 

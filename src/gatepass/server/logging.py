@@ -15,20 +15,23 @@ import logging
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import IO, Any, Final
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gatepass.audit.events import FORBIDDEN_FIELDS
 
 SECURITY_LOGGER: Final = "gatepass.security"
 # A salt per purpose, so the log key could be shared without its uses meeting.
 _PSEUDONYM_SALT: Final = b"gatepass.log-account\x00"
 ACCESS_LOGGER: Final = "gatepass.access"
 # Field names that must never be logged; refused loudly so a slip is caught in tests.
-_FORBIDDEN: Final = frozenset(
-    {"password", "token", "access_token", "refresh_token", "secret", "session_id", "cookie"}
-)
+_FORBIDDEN: Final = FORBIDDEN_FIELDS
+_log = logging.getLogger(__name__)
+# A listener receives each event after it is logged: (name, fields without None).
+Listener = Callable[[str, Mapping[str, Any]], None]
 
 
 def account_hash(email: str, key: bytes | None = None) -> str:
@@ -72,6 +75,16 @@ class SecurityLog:
     ) -> None:
         self.logger = logger or logging.getLogger(SECURITY_LOGGER)
         self._clock = clock
+        self._listeners: list[Listener] = []
+
+    def listen(self, listener: Listener) -> None:
+        """Also hand every event to ``listener`` (the audit trail, metrics).
+
+        Args:
+            listener: called with the event name and its fields after the line is
+                logged; an exception it raises is logged, never passed to the caller.
+        """
+        self._listeners.append(listener)
 
     def event(self, name: str, *, level: int = logging.INFO, **fields: Any) -> None:
         """Log one event as a JSON line.
@@ -88,9 +101,14 @@ class SecurityLog:
         leaked = _FORBIDDEN.intersection(fields)
         if leaked:
             raise ValueError(f"Security events never carry {sorted(leaked)}.")
-        record = {"event": name, "time": round(self._clock(), 3)}
-        record.update({key: value for key, value in fields.items() if value is not None})
+        facts = {key: value for key, value in fields.items() if value is not None}
+        record = {"event": name, "time": round(self._clock(), 3), **facts}
         self.logger.log(level, orjson.dumps(record, default=str).decode())
+        for listener in self._listeners:
+            try:
+                listener(name, facts)
+            except Exception:  # a listener (audit, metrics) never fails the request
+                _log.exception("security event listener failed for %s", name)
 
 
 class StripQueryFilter(logging.Filter):

@@ -25,6 +25,7 @@ from gatepass.security.ratelimit import address_key
 from gatepass.security.redirects import safe_next
 from gatepass.server.account import device_summary, end_other_logins
 from gatepass.server.account_flows import refuse_unverified, send_verification
+from gatepass.server.audit_api import recent_activity
 from gatepass.server.rendering import render, see_other
 from gatepass.server.state import REGISTER_LIMIT, client_address, state_of
 from gatepass.sessions import (
@@ -230,6 +231,7 @@ async def dashboard(request: Request, user: PageUser) -> Response:
         user=user,
         sessions=rows,
         logins=logins,
+        activity=await recent_activity(request, user, device=_device),
         links=[
             {
                 "provider": link.provider,

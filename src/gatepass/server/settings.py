@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     # Keys the account pseudonyms of the security log; unset, a random one is kept in
     # the data folder (CWE-532, CWE-759). Set it to correlate logs of several hosts.
     log_secret: SecretStr | None = None
+    # Stored security events older than this many days are pruned; 0 keeps them.
+    audit_retention_days: int = Field(default=90, ge=0, le=36_500)
+    # GET /metrics answers only with this token as Bearer; unset, /metrics is 404.
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
     # Social login: a provider is enabled when its client id is set.
     public_url: str | None = None
     social_signup: bool | None = None

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import HTTPConnection
 
+from gatepass.audit import AuditSink
 from gatepass.authenticator import Authenticator
 from gatepass.authenticator.guards import Guard
 from gatepass.passwords import Argon2Parameters, PasswordHasher, PasswordPolicy
 from gatepass.security.ratelimit import LoginThrottle, RateLimiter
+from gatepass.server.audit_trail import AuditTrail
 from gatepass.server.backends import Backends
 from gatepass.server.datadir import log_secret
 from gatepass.server.keyring import Keyring
 from gatepass.server.logging import SecurityLog, account_hash
 from gatepass.server.mail import AccountMail
+from gatepass.server.metrics import Metrics
 from gatepass.server.settings import Settings
 from gatepass.server.social import SocialLogin
 from gatepass.strategies import JWTStrategy
@@ -45,6 +49,8 @@ class ServerState:
     security: SecurityLog
     mail: AccountMail
     api_guard: Guard
+    audit: AuditTrail
+    metrics: Metrics
     social: SocialLogin | None = None
     log_key: bytes = field(default=b"", repr=False)
 
@@ -67,6 +73,7 @@ class ServerState:
         backends: Backends | None = None,
         hasher: PasswordHasher | None = None,
         security: SecurityLog | None = None,
+        audit_sinks: Sequence[AuditSink] = (),
     ) -> ServerState:
         """Load keys and wire the library pieces together.
 
@@ -75,6 +82,7 @@ class ServerState:
             backends: the stores; default as the settings say.
             hasher: the password hasher; default argon2id with the configured costs.
             security: where security events go.
+            audit_sinks: more places each stored security event goes.
 
         Returns:
             The state (the user database is opened, and the social login's HTTP client
@@ -139,6 +147,16 @@ class ServerState:
             name=API_STRATEGY,
         )
         security = security or SecurityLog()
+        # Each logged security event is also counted and stored (never blocking).
+        metrics = Metrics()
+        audit = AuditTrail.build(
+            users,
+            retention_days=settings.audit_retention_days,
+            sinks=audit_sinks,
+            on_failure=metrics.audit_write_failures.inc,
+        )
+        security.listen(metrics.security_event)
+        security.listen(audit.recorder.security_event)
         social = SocialLogin.configure(
             settings,
             auth=auth,
@@ -178,6 +196,8 @@ class ServerState:
             mail=AccountMail.build(settings, backends),
             # Built once: the Bearer guard of every JSON route (401 + WWW-Authenticate).
             api_guard=auth.require_user(API_STRATEGY, login_url=None),
+            audit=audit,
+            metrics=metrics,
             social=social,
             # An HMAC key, so a logged pseudonym cannot be reversed from a word list
             # (CWE-532, CWE-759); the same across restarts and workers.

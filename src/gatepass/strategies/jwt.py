@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.requests import HTTPConnection
 
+from gatepass.audit.tracing import SPAN_TOKEN_VERIFY, span
 from gatepass.errors import ConfigurationError, TokenError
 from gatepass.strategies.base import call_in_thread, is_async_callable
 from gatepass.strategies.extractors import Extractor, from_bearer_header
@@ -139,7 +140,8 @@ class JWTStrategy:
         if not token:
             return Fail(self._challenge(), message="A bearer token is required.", sent=False)
         try:
-            claims = await self.verifier.verify_async(token, request)
+            with span(SPAN_TOKEN_VERIFY):
+                claims = await self.verifier.verify_async(token, request)
         except TokenError as exc:
             return Fail(
                 self._challenge("invalid_token", exc.message),

@@ -28,6 +28,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from gatepass._folders import sqlite_file_folder
+from gatepass.audit.tracing import SPAN_STORE, span
 from gatepass.errors import (
     ConfigurationError,
     InvalidEmailError,
@@ -288,16 +289,17 @@ class SQLUserStore:
                 "SQLUserStore is not open; use 'async with SQLUserStore(url) as store' "
                 "or 'await store.open()' at startup."
             )
-        async with _translated():
-            if write:
-                async with self._engine.begin() as connection:
-                    yield connection
-                # Committed: every write method passes here, so none is missed.
-                if self.on_change is not None:
-                    await self.on_change()
-            else:
-                async with self._engine.connect() as connection:
-                    yield connection
+        with span(SPAN_STORE, store="users", write=write):
+            async with _translated():
+                if write:
+                    async with self._engine.begin() as connection:
+                        yield connection
+                    # Committed: every write method passes here, so none is missed.
+                    if self.on_change is not None:
+                        await self.on_change()
+                else:
+                    async with self._engine.connect() as connection:
+                        yield connection
 
 
 @asynccontextmanager
