@@ -59,6 +59,7 @@ async def test_events_list_the_users_logins_newest_first_with_address_and_agent(
     assert [event["type"] for event in events] == [
         "login.succeeded",
         "login.failed",
+        "email.verification_sent",
         "user.registered",
     ]
     newest = events[0]
@@ -87,7 +88,11 @@ async def test_a_user_never_sees_another_users_events(
     await client.post("/auth/token", json={"email": "bob@example.com", "password": "nope"})
     ada = (await token_pair(client))["access_token"]
     events = (await _events(client, ada)).json()["events"]
-    assert [event["type"] for event in events] == ["login.succeeded", "user.registered"]
+    assert [event["type"] for event in events] == [
+        "login.succeeded",
+        "email.verification_sent",
+        "user.registered",
+    ]
 
 
 async def test_events_page_with_the_cursor_until_none_is_left(client: httpx.AsyncClient) -> None:
@@ -97,14 +102,14 @@ async def test_events_page_with_the_cursor_until_none_is_left(client: httpx.Asyn
     token = (await token_pair(client))["access_token"]
     seen: list[str] = []
     cursor: str | None = None
-    for _ in range(10):  # bounded: 7 events in pages of 2
+    for _ in range(10):  # bounded: registration, its mail and five logins, in pages of 2
         params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
         body = (await _events(client, token, **params)).json()
         seen += [event["at"] for event in body["events"]]
         cursor = body["next_cursor"]
         if cursor is None:
             break
-    assert len(seen) == 6
+    assert len(seen) == 7
     assert seen == sorted(seen, reverse=True)
 
 
@@ -170,13 +175,14 @@ async def test_an_app_routes_events_to_its_own_sinks_and_a_failing_one_never_fai
         await _state(app).audit.recorder.flush()
         assert [event.type for event in await forwarded.list_events()] == [
             "login.succeeded",
+            "email.verification_sent",
             "user.registered",
         ]
         # The table still has them too, and the forwarder's failures were counted.
         events = (await _events(client, pair["access_token"])).json()["events"]
-        assert len(events) == 2
+        assert len(events) == 3
         metrics = await client.get("/metrics", headers={"authorization": "Bearer " + "m" * 32})
-        assert "gatepass_audit_write_failures_total 2.0" in metrics.text
+        assert "gatepass_audit_write_failures_total 3.0" in metrics.text
 
 
 @pytest.mark.postgres
@@ -196,6 +202,7 @@ async def test_events_are_stored_and_read_on_postgresql(postgres_url: str, tmp_p
     assert [event["type"] for event in events] == [
         "login.succeeded",
         "login.failed",
+        "email.verification_sent",
         "user.registered",
     ]
 
