@@ -1,0 +1,45 @@
+"""gatepass.mfa: second factors. TOTP (RFC 6238) with recovery codes, secrets sealed at rest.
+
+``TOTPFactor`` is the face: ``begin`` / ``confirm`` / ``verify`` / ``disable``, over an
+``MFAStore`` (memory, or SQL beside the users). ``MFAChallenges`` holds the
+``mfa_token`` between the password step and the code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gatepass._lazy import lazy_attributes
+from gatepass.mfa.challenges import CHALLENGE_LIFETIME, MFAChallenges, PendingChallenge
+from gatepass.mfa.encryption import SecretBox, parse_keys
+from gatepass.mfa.recovery import RECOVERY_CODE_COUNT, RecoveryCodes
+from gatepass.mfa.service import Method, TOTPFactor, TOTPSetup
+from gatepass.mfa.store import MemoryMFAStore, MFAStore, TOTPRecord
+from gatepass.mfa.totp import code_at, match_step, new_secret, otpauth_uri
+
+if TYPE_CHECKING:
+    from gatepass.mfa.sql import SQLMFAStore
+
+__all__ = [
+    "CHALLENGE_LIFETIME",
+    "RECOVERY_CODE_COUNT",
+    "MFAChallenges",
+    "MFAStore",
+    "MemoryMFAStore",
+    "Method",
+    "PendingChallenge",
+    "RecoveryCodes",
+    "SQLMFAStore",
+    "SecretBox",
+    "TOTPFactor",
+    "TOTPRecord",
+    "TOTPSetup",
+    "code_at",
+    "match_step",
+    "new_secret",
+    "otpauth_uri",
+    "parse_keys",
+]
+
+# SQLAlchemy comes with the ``sql`` extra: import it on first use.
+__getattr__ = lazy_attributes(__name__, {"SQLMFAStore": "gatepass.mfa.sql"})
