@@ -113,3 +113,23 @@ async def test_remove_deletes_the_factor_and_its_codes(store: UserStore, mfa: MF
     assert not await mfa.remove_totp(user_id)
     assert await mfa.get_totp(user_id) is None
     assert await mfa.count_recovery_codes(user_id) == 0
+
+
+async def test_migration_0004_adds_the_mfa_tables_to_an_existing_database(
+    sqlite_url: str,
+) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from gatepass.users import async_database_url, migrate
+
+    engine = create_async_engine(async_database_url(sqlite_url))
+    try:
+        await migrate(engine, revision="0003_add_email_verified")
+    finally:
+        await engine.dispose()
+    async with SQLUserStore(sqlite_url) as users:
+        user_id = await _user(users)
+        mfa = SQLMFAStore(users)
+        assert await mfa.begin_totp(user_id, "k1:secret")
+        assert await mfa.confirm_totp(user_id, 1, ["a" * 64])
+        assert await mfa.count_recovery_codes(user_id) == 1
