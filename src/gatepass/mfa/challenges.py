@@ -76,6 +76,11 @@ class MFAChallenges:
         self._max_attempts = max_attempts
         self._clock = clock
 
+    @property
+    def lifetime(self) -> timedelta:
+        """How long a challenge lives."""
+        return self._lifetime
+
     async def issue(self, user_id: str) -> str:
         """A new token for ``user_id``, whose password was just verified.
 

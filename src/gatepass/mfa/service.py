@@ -96,6 +96,18 @@ class TOTPFactor:
             raise MFAStateError("Two-step verification is already on.")
         return TOTPSetup(secret, otpauth_uri(secret, account=account, issuer=self._issuer))
 
+    async def pending(self, user_id: str, *, account: str) -> TOTPSetup | None:
+        """The setup begun and not yet confirmed, to show again (a page reload).
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
+        """
+        record = await self.store.get_totp(user_id)
+        if record is None or record.confirmed:
+            return None
+        secret = self._box.decrypt(record.secret, user_id=user_id)
+        return TOTPSetup(secret, otpauth_uri(secret, account=account, issuer=self._issuer))
+
     async def confirm(self, user_id: str, code: str) -> list[str]:
         """Turn TOTP on with a first code from the app; make new recovery codes.
 

@@ -26,6 +26,7 @@ from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
 from gatepass.server.errors import ErrorBody, responses
 from gatepass.server.keyring import JWKS_MAX_AGE
+from gatepass.server.mfa_login import mfa_required
 from gatepass.server.state import API_STRATEGY, REFRESH_LIMIT, client_address, state_of
 from gatepass.tokens.service import TokenPair
 from gatepass.users import User
@@ -139,6 +140,9 @@ async def issue_token(request: Request, body: TokenRequest) -> Response:
         # The same answer for an unknown email and a wrong password (OWASP ASVS 2.2).
         raise InvalidCredentialsError(BAD_CREDENTIALS)
     await state.throttle.succeeded(account=body.email, address=address)
+    # With a second factor: 401 mfa_required and an mfa_token, no pair (mfa_api.verify).
+    if challenge := await mfa_required(request, user):
+        return challenge
     state.keyring.refresh()
     pair = await state.tokens.issue(user.id)
     state.security.event("login.success", channel="api", user_id=user.id, address=address)

@@ -16,12 +16,13 @@ from fastapi.staticfiles import StaticFiles
 
 from gatepass.integrations import AuthMiddleware
 from gatepass.passwords import PasswordHasher
-from gatepass.server import api, errors, pages, rendering, social_pages
+from gatepass.server import api, errors, mfa_api, mfa_pages, pages, rendering, social_pages
 from gatepass.server.backends import Backends
 from gatepass.server.bodysize import BodySizeLimitMiddleware
 from gatepass.server.datadir import data_dir_lock_async, private_files, session_secret
 from gatepass.server.headers import SecurityHeadersMiddleware
 from gatepass.server.logging import SecurityLog
+from gatepass.server.mfa_state import MFAServer
 from gatepass.server.refusals import CSRFWithPages
 from gatepass.server.settings import Settings
 from gatepass.server.state import ServerState
@@ -31,7 +32,7 @@ STATIC = Path(__file__).parent / "static"
 # The JSON endpoints take no ambient credentials (no cookie is read there), so a
 # forged cross-site request gains nothing (OWASP CSRF Prevention Cheat Sheet).
 MAX_BODY = 64 * 1024
-CSRF_EXEMPT = ("/auth/token", "/auth/refresh", "/auth/logout")
+CSRF_EXEMPT = ("/auth/token", "/auth/refresh", "/auth/logout", *mfa_api.CSRF_EXEMPT)
 
 
 def create_app(
@@ -87,9 +88,12 @@ def create_app(
         redoc_url=None,
     )
     app.state.gatepass = state
+    app.state.gatepass_mfa = MFAServer.build(state)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
+    app.include_router(mfa_api.router)
+    app.include_router(mfa_pages.router)
     app.include_router(pages.router)
     app.include_router(social_pages.router)
     # Added innermost first: Starlette wraps each new middleware around the last.

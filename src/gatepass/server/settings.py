@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     # Keys the account pseudonyms of the security log; unset, a random one is kept in
     # the data folder (CWE-532, CWE-759). Set it to correlate logs of several hosts.
     log_secret: SecretStr | None = None
+    # Second factor: AES-256 keys sealing TOTP secrets, "kid:base64key,..." newest first;
+    # unset, one is kept in the data folder. Code attempts allowed per account (checked
+    # when the server starts, as gatepass.mfa reads it).
+    mfa_keys: SecretStr | None = None
+    mfa_limit: str = "10/15 minutes"
     # Social login: a provider is enabled when its client id is set.
     public_url: str | None = None
     social_signup: bool | None = None
