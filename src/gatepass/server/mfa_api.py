@@ -62,7 +62,7 @@ class RecoveryCodesBody(BaseModel):
 @router.post(
     "/auth/mfa/totp/setup",
     response_model=SetupBody,
-    responses=responses(401, 409, 503),
+    responses=responses(401, 409, 411, 413, 503),
     dependencies=[Depends(bearer)],
     summary="Start TOTP setup: a new secret and its otpauth:// URI",
 )
@@ -77,7 +77,7 @@ async def totp_setup(request: Request, user: BearerUser) -> Response:
 @router.post(
     "/auth/mfa/totp/confirm",
     response_model=RecoveryCodesBody,
-    responses=responses(401, 409, 422, 429, 503),
+    responses=responses(400, 401, 409, 411, 413, 422, 429, 503),
     dependencies=[Depends(bearer)],
     summary="Turn TOTP on with a first code; get 10 recovery codes",
 )
@@ -96,7 +96,7 @@ async def totp_confirm(request: Request, body: CodeRequest, user: BearerUser) ->
 @router.delete(
     "/auth/mfa/totp",
     status_code=204,
-    responses=responses(401, 409, 422, 429, 503),
+    responses=responses(400, 401, 409, 411, 413, 422, 429, 503),
     dependencies=[Depends(bearer)],
     summary="Turn TOTP off, proved by a current code",
 )
@@ -115,7 +115,7 @@ async def totp_disable(request: Request, body: CodeRequest, user: BearerUser) ->
 @router.post(
     "/auth/mfa/verify",
     response_model=None,
-    responses=responses(400, 401, 422, 429, 503),
+    responses=responses(400, 401, 411, 413, 422, 429, 503),
     summary="Spend an mfa_token with a code for the token pair",
 )
 async def verify(request: Request, body: VerifyRequest) -> Response:
