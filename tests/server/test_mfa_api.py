@@ -253,3 +253,17 @@ async def test_security_log_records_mfa_events_without_secrets(
     assert '"method":"recovery_code"' in text
     for leaked in (secret, token, codes[1]):
         assert leaked not in text
+
+
+async def test_an_mfa_token_dies_when_the_password_changes(
+    app: FastAPI, client: httpx.AsyncClient, enrolled: tuple[str, list[str]], clock: Clock
+) -> None:
+    secret, _ = enrolled
+    token = await mfa_token(client, EMAIL, PASSWORD)
+    state = app.state.gatepass
+    user = await state.backends.users.find_by_email(EMAIL)
+    assert user is not None
+    await state.backends.users.set_password_hash(user.id, state.hasher.hash("another pass 42"))
+    response = await _verify(client, token, code_at(secret, clock.now))
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_mfa_code"

@@ -36,6 +36,15 @@ class PendingChallenge:
         self._record = record
         self.user_id = record.subject
 
+    def bound_to(self, state: str) -> bool:
+        """Whether the account is still in the ``state`` the challenge was issued in.
+
+        Args:
+            state: the same fingerprint source given to :meth:`MFAChallenges.issue`
+                (the password hash): a password changed since then ends the challenge.
+        """
+        return hmac.compare_digest(self._record.binding, self._owner._binding(state))
+
     async def put_back(self) -> bool:
         """Return the challenge for another try, unless its attempts are used up.
 
@@ -81,8 +90,13 @@ class MFAChallenges:
         """How long a challenge lives."""
         return self._lifetime
 
-    async def issue(self, user_id: str) -> str:
+    async def issue(self, user_id: str, *, state: str = "") -> str:
         """A new token for ``user_id``, whose password was just verified.
+
+        Args:
+            user_id: the user.
+            state: account state the token depends on (the password hash); check it
+                with :meth:`PendingChallenge.bound_to`.
 
         Returns:
             The token, URL-safe; shown once, never stored.
@@ -92,8 +106,9 @@ class MFAChallenges:
         """
         token = secrets.token_urlsafe(32)
         expires_at = int(self._clock() + self._lifetime.total_seconds())
+        binding = self._binding(state)
         await self._store.add(
-            OneTimeRecord(self._key(token), PURPOSE, user_id, "", "0", expires_at)
+            OneTimeRecord(self._key(token), PURPOSE, user_id, binding, "0", expires_at)
         )
         return token
 
@@ -122,6 +137,10 @@ class MFAChallenges:
             return False
         await self._store.add(replace(record, data=str(attempts)))
         return True
+
+    def _binding(self, state: str) -> str:
+        message = f"gatepass.mfa.challenge.state\x00{state}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def _key(self, token: str) -> str:
         message = f"gatepass.mfa.challenge\x00{token}".encode()

@@ -127,7 +127,7 @@ async def verify(request: Request, body: VerifyRequest) -> Response:
         state.security.event("mfa.failed", step="verify", reason="token", address=address)
         raise InvalidMFACodeError(SPENT)
     user = await state.backends.users.find_by_id(pending.user_id)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not pending.bound_to(user.password_hash or ""):
         raise InvalidMFACodeError(SPENT)
     try:
         method = await mfa.factor.verify(user.id, body.code)

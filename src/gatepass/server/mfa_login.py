@@ -43,7 +43,8 @@ async def mfa_required(request: Request, user: User, *, channel: str = "api") ->
     mfa = mfa_of(request)
     if not await mfa.factor.enabled(user.id):
         return None
-    token = await mfa.challenges.issue(user.id)
+    # Bound to the password hash: a password changed meanwhile ends the challenge.
+    token = await mfa.challenges.issue(user.id, state=user.password_hash or "")
     state_of(request).security.event(
         "mfa.challenged", channel=channel, user_id=user.id, address=client_address(request)
     )
