@@ -15,7 +15,7 @@ from gatepass.server.logging import SecurityLog
 from gatepass.server.settings import Settings
 from server.conftest import BASE_URL
 from server.mfa_helpers import Clock, secret_from, use_clock, wrong
-from server.server_helpers import BROWSER, csrf_from, fast_hasher, login, register
+from server.server_helpers import BROWSER, PASSWORD, csrf_from, fast_hasher, login, register
 
 COOKIE = "gatepass_session"
 
@@ -236,3 +236,15 @@ async def test_disable_from_the_dashboard_needs_a_code(
     await _log_out(client)
     response = await login(client)
     assert response.headers["location"] == "/dashboard"
+
+
+async def test_the_mfa_files_in_the_data_folder_are_owner_only(
+    client: httpx.AsyncClient, clock: Clock, tmp_path: Path
+) -> None:
+    await _enrol(client, clock)
+    await _log_out(client)
+    await login(client)  # a pending sign-in: the mfa_token store is used
+    await client.post("/auth/token", json={"email": "ada@example.com", "password": PASSWORD})
+    data = tmp_path / "data"
+    for name in ("mfa-keys", "mfa-hmac-secret", "mfa.db"):
+        assert (data / name).stat().st_mode & 0o777 == 0o600, name

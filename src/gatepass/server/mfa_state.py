@@ -22,7 +22,7 @@ from gatepass.mail.stores.base import OneTimeStore
 from gatepass.mfa import MFAChallenges, RecoveryCodes, SecretBox, SQLMFAStore, TOTPFactor
 from gatepass.mfa.encryption import parse_keys
 from gatepass.mfa.totp import Clock
-from gatepass.server.datadir import data_dir_lock, write_private
+from gatepass.server.datadir import data_dir_lock, private_files, write_private
 from gatepass.server.state import ServerState
 
 KEYS_FILE = "mfa-keys"
@@ -66,6 +66,8 @@ class MFAServer:
         else:
             from gatepass.mail.stores.sqlite import SQLiteOneTimeStore
 
+            # Made 0600 before SQLite opens it, like the other stores' files (CWE-276).
+            private_files(settings.data_dir, ["mfa.db"])
             sqlite = SQLiteOneTimeStore(
                 settings.data_dir / "mfa.db", table="gatepass_mfa_challenges", clock=clock
             )
