@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy.engine import make_url
 
+from gatepass.errors import StoreUnavailableError
 from gatepass.mfa import MemoryMFAStore, MFAStore, SQLMFAStore
 from gatepass.users import SQLUserStore, UserStore
+from service_helpers import tcp_proxy
 
 
 @pytest.fixture
@@ -133,3 +136,26 @@ async def test_migration_0004_adds_the_mfa_tables_to_an_existing_database(
         assert await mfa.begin_totp(user_id, "k1:secret")
         assert await mfa.confirm_totp(user_id, 1, ["a" * 64])
         assert await mfa.count_recovery_codes(user_id) == 1
+
+
+@pytest.mark.postgres
+async def test_a_lost_database_fails_closed_and_recovers(postgres_url: str, pg_schema: str) -> None:
+    target = make_url(postgres_url)
+    async with tcp_proxy(target.port or 5432) as (port, proxy):
+        proxied = target.set(host="127.0.0.1", port=port)
+        async with SQLUserStore(proxied, schema=pg_schema) as users:
+            user_id = await _user(users)
+            mfa = SQLMFAStore(users)
+            await mfa.begin_totp(user_id, "k1:secret")
+            await mfa.confirm_totp(user_id, 100, ["a" * 64])
+            proxy.cut()
+            # Never "no factor" or "accepted" while the database is away: a 503.
+            with pytest.raises(StoreUnavailableError):
+                await mfa.get_totp(user_id)
+            with pytest.raises(StoreUnavailableError):
+                await mfa.accept_step(user_id, 101)
+            with pytest.raises(StoreUnavailableError):
+                await mfa.use_recovery_code(user_id, "a" * 64)
+            proxy.restore()
+            assert await mfa.accept_step(user_id, 101)
+            assert await mfa.use_recovery_code(user_id, "a" * 64)
