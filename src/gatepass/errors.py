@@ -42,6 +42,7 @@ exceptions are translated into these at the one module that calls the library.
     ├── InvalidEmailError                422 invalid_email
     ├── PasswordPolicyError              422 weak_password       (reasons)
     ├── InvalidMFACodeError              401 invalid_mfa_code    (an AuthenticationError)
+    ├── PasskeyError                     401 invalid_passkey     (an AuthenticationError)
     └── MFAStateError                    409 mfa_state
 """
 
@@ -361,6 +362,13 @@ class InvalidMFACodeError(AuthenticationError):
 
     code = "invalid_mfa_code"
     default_message = "The code is incorrect or has already been used."
+
+
+class PasskeyError(AuthenticationError):
+    """A passkey ceremony failed: wrong origin or RP ID, bad signature, unknown credential."""
+
+    code = "invalid_passkey"
+    default_message = "The passkey could not be verified."
 
 
 class MFAStateError(GatepassError):
