@@ -20,6 +20,7 @@ from gatepass.mfa.totp import code_at, match_step, new_secret, otpauth_uri
 
 if TYPE_CHECKING:
     from gatepass.mfa.passkeys import CeremonyOptions, PasskeyCeremonies
+    from gatepass.mfa.passkeys_sql import SQLPasskeyStore
     from gatepass.mfa.sql import SQLMFAStore
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "PendingChallenge",
     "RecoveryCodes",
     "SQLMFAStore",
+    "SQLPasskeyStore",
     "SecretBox",
     "TOTPFactor",
     "TOTPRecord",
@@ -55,5 +57,6 @@ __getattr__ = lazy_attributes(
         "CeremonyOptions": "gatepass.mfa.passkeys",
         "PasskeyCeremonies": "gatepass.mfa.passkeys",
         "SQLMFAStore": "gatepass.mfa.sql",
+        "SQLPasskeyStore": "gatepass.mfa.passkeys_sql",
     },
 )
