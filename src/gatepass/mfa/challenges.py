@@ -63,6 +63,7 @@ class MFAChallenges:
         lifetime: how long a token lives.
         max_attempts: wrong codes one token survives.
         clock: seconds since the epoch.
+        purpose: keeps these tokens apart from other kinds in the same store.
 
     Raises:
         ConfigurationError: the secret is shorter than 32 bytes.
@@ -76,6 +77,7 @@ class MFAChallenges:
         lifetime: timedelta = CHALLENGE_LIFETIME,
         max_attempts: int = 5,
         clock: Clock = time.time,
+        purpose: str = PURPOSE,
     ) -> None:
         if len(secret) < 32:
             raise ConfigurationError("The MFA challenge secret needs at least 32 bytes.")
@@ -84,6 +86,7 @@ class MFAChallenges:
         self._lifetime = lifetime
         self._max_attempts = max_attempts
         self._clock = clock
+        self._purpose = purpose
 
     @property
     def lifetime(self) -> timedelta:
@@ -108,7 +111,7 @@ class MFAChallenges:
         expires_at = int(self._clock() + self._lifetime.total_seconds())
         binding = self._binding(state)
         await self._store.add(
-            OneTimeRecord(self._key(token), PURPOSE, user_id, binding, "0", expires_at)
+            OneTimeRecord(self._key(token), self._purpose, user_id, binding, "0", expires_at)
         )
         return token
 
@@ -127,7 +130,7 @@ class MFAChallenges:
         if not token or len(token) > 256:
             return None
         record = await self._store.take(self._key(token))
-        if record is None or record.purpose != PURPOSE or record.expires_at <= self._clock():
+        if record is None or record.purpose != self._purpose or record.expires_at <= self._clock():
             return None
         return PendingChallenge(self, record)
 
@@ -142,6 +145,16 @@ class MFAChallenges:
         message = f"gatepass.mfa.challenge.state\x00{state}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
+    def derived(self, token: str, label: str) -> bytes:
+        """32 bytes derived from a token, such as a WebAuthn challenge tied to it.
+
+        Args:
+            token: an issued token.
+            label: what the bytes are for.
+        """
+        message = f"gatepass.mfa.derived\x00{self._purpose}\x00{label}\x00{token}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).digest()
+
     def _key(self, token: str) -> str:
-        message = f"gatepass.mfa.challenge\x00{token}".encode()
+        message = f"gatepass.mfa.challenge\x00{self._purpose}\x00{token}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()

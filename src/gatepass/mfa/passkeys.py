@@ -78,11 +78,22 @@ class PasskeyCeremonies:
         self._clock = clock
 
     async def registration_options(
-        self, *, user_id: str, user_name: str, display_name: str | None = None
+        self,
+        *,
+        user_id: str,
+        user_name: str,
+        display_name: str | None = None,
+        challenge: bytes | None = None,
     ) -> CeremonyOptions:
         """Options for ``navigator.credentials.create()``: a discoverable credential.
 
         The user's passkeys are excluded, so one authenticator is registered once.
+
+        Args:
+            user_id: the signed-in user (the credential's user handle).
+            user_name: the name authenticators show (the email).
+            display_name: a friendlier name, if any.
+            challenge: 32+ random bytes; new ones by default.
 
         Raises:
             StoreUnavailableError: the store cannot be reached.
@@ -94,7 +105,7 @@ class PasskeyCeremonies:
             user_name=user_name,
             user_id=user_id.encode(),
             user_display_name=display_name or user_name,
-            challenge=secrets.token_bytes(32),
+            challenge=challenge or secrets.token_bytes(32),
             authenticator_selection=AuthenticatorSelectionCriteria(
                 resident_key=ResidentKeyRequirement.REQUIRED,
                 user_verification=UserVerificationRequirement.REQUIRED,
@@ -148,12 +159,15 @@ class PasskeyCeremonies:
             raise PasskeyError("This passkey is already registered.")
         return passkey
 
-    async def authentication_options(self, *, user_id: str | None = None) -> CeremonyOptions:
+    async def authentication_options(
+        self, *, user_id: str | None = None, challenge: bytes | None = None
+    ) -> CeremonyOptions:
         """Options for ``navigator.credentials.get()``.
 
         Args:
             user_id: a user to allow only the passkeys of (a second factor); ``None``
                 for a discoverable sign-in, where the authenticator picks the account.
+            challenge: 32+ random bytes; new ones by default.
 
         Raises:
             StoreUnavailableError: the store cannot be reached.
@@ -161,7 +175,7 @@ class PasskeyCeremonies:
         allow = await self.store.list_passkeys(user_id) if user_id is not None else []
         options = generate_authentication_options(
             rp_id=self._rp_id,
-            challenge=secrets.token_bytes(32),
+            challenge=challenge or secrets.token_bytes(32),
             allow_credentials=[_descriptor(key) for key in allow],
             user_verification=UserVerificationRequirement.REQUIRED,
         )

@@ -16,7 +16,16 @@ from fastapi.staticfiles import StaticFiles
 
 from gatepass.integrations import AuthMiddleware
 from gatepass.passwords import PasswordHasher
-from gatepass.server import api, errors, mfa_api, mfa_pages, pages, rendering, social_pages
+from gatepass.server import (
+    api,
+    errors,
+    mfa_api,
+    mfa_pages,
+    pages,
+    passkeys_api,
+    rendering,
+    social_pages,
+)
 from gatepass.server.backends import Backends
 from gatepass.server.bodysize import BodySizeLimitMiddleware
 from gatepass.server.datadir import data_dir_lock_async, private_files, session_secret
@@ -32,7 +41,13 @@ STATIC = Path(__file__).parent / "static"
 # The JSON endpoints take no ambient credentials (no cookie is read there), so a
 # forged cross-site request gains nothing (OWASP CSRF Prevention Cheat Sheet).
 MAX_BODY = 64 * 1024
-CSRF_EXEMPT = ("/auth/token", "/auth/refresh", "/auth/logout", *mfa_api.CSRF_EXEMPT)
+CSRF_EXEMPT = (
+    "/auth/token",
+    "/auth/refresh",
+    "/auth/logout",
+    *mfa_api.CSRF_EXEMPT,
+    *passkeys_api.CSRF_EXEMPT,
+)
 
 
 def create_app(
@@ -94,6 +109,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(mfa_api.router)
     app.include_router(mfa_pages.router)
+    app.include_router(passkeys_api.router)
     app.include_router(pages.router)
     app.include_router(social_pages.router)
     # Added innermost first: Starlette wraps each new middleware around the last.

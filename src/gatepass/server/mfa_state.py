@@ -15,12 +15,15 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
 from gatepass.mail.stores.base import OneTimeStore
 from gatepass.mfa import MFAChallenges, RecoveryCodes, SecretBox, SQLMFAStore, TOTPFactor
 from gatepass.mfa.encryption import parse_keys
+from gatepass.mfa.passkeys import PasskeyCeremonies
+from gatepass.mfa.passkeys_sql import SQLPasskeyStore
 from gatepass.mfa.totp import Clock
 from gatepass.server.datadir import data_dir_lock, private_files, write_private
 from gatepass.server.state import ServerState
@@ -37,6 +40,8 @@ class MFAServer:
     factor: TOTPFactor
     challenges: MFAChallenges
     clock: Clock
+    passkeys: PasskeyCeremonies
+    ceremonies: MFAChallenges
 
     @classmethod
     def build(cls, state: ServerState, *, clock: Clock = time.time) -> MFAServer:
@@ -82,7 +87,25 @@ class MFAServer:
             rate=settings.mfa_limit,
             clock=clock,
         )
-        return cls(factor, MFAChallenges(store, secret=hmac_key, clock=clock), clock)
+        # Origin and RP ID of passkeys: the public origin (W3C WebAuthn §5.1.3, §7.1).
+        origin = settings.public_url or settings.issuer
+        passkeys = PasskeyCeremonies(
+            SQLPasskeyStore(backends.users),
+            rp_id=urlsplit(origin).hostname or "localhost",
+            rp_name=settings.site_name,
+            origin=origin.rstrip("/"),
+        )
+        # A passkey ceremony's token is spent by its one answer, right or wrong.
+        ceremonies = MFAChallenges(
+            store, secret=hmac_key, clock=clock, max_attempts=1, purpose="passkey"
+        )
+        return cls(
+            factor,
+            MFAChallenges(store, secret=hmac_key, clock=clock),
+            clock,
+            passkeys,
+            ceremonies,
+        )
 
 
 def mfa_of(connection: HTTPConnection) -> MFAServer:
