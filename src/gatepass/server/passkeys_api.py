@@ -208,7 +208,7 @@ async def list_passkeys(request: Request, user: BearerUser) -> Response:
 @router.delete(
     "/auth/passkeys/{passkey_id}",
     status_code=204,
-    responses=responses(401, 404, 503),
+    responses=responses(401, 404, 422, 503),
     dependencies=[Depends(bearer)],
     summary="Remove one of this account's passkeys",
 )
