@@ -41,7 +41,10 @@ exceptions are translated into these at the one module that calls the library.
     ├── ProviderError                    502 provider_error
     │   └── ProviderUnavailableError     503 provider_unavailable
     ├── InvalidEmailError                422 invalid_email
-    └── PasswordPolicyError              422 weak_password       (reasons)
+    ├── PasswordPolicyError              422 weak_password       (reasons)
+    ├── InvalidMFACodeError              401 invalid_mfa_code    (an AuthenticationError)
+    ├── PasskeyError                     401 invalid_passkey     (an AuthenticationError)
+    └── MFAStateError                    409 mfa_state
 """
 
 from __future__ import annotations
@@ -360,3 +363,25 @@ class OneTimeTokenError(TokenError):
 
     status_code = 400
     default_message = "This link or code is invalid or has expired. Ask for a new one."
+
+
+class InvalidMFACodeError(AuthenticationError):
+    """A second-factor code is wrong, already used, or its challenge is spent or expired."""
+
+    code = "invalid_mfa_code"
+    default_message = "The code is incorrect or has already been used."
+
+
+class PasskeyError(AuthenticationError):
+    """A passkey ceremony failed: wrong origin or RP ID, bad signature, unknown credential."""
+
+    code = "invalid_passkey"
+    default_message = "The passkey could not be verified."
+
+
+class MFAStateError(GatepassError):
+    """The second factor is not in the state the action needs (already on, not set up)."""
+
+    code = "mfa_state"
+    status_code = 409
+    default_message = "Two-step verification is not in the state this action needs."

@@ -19,7 +19,7 @@ from gatepass.audit.events import MAX_USER_AGENT, AuditEvent
 from gatepass.audit.store import page_size
 
 _metadata = sa.MetaData()
-# Revision 0004 of the user schema.
+# Revision 0005 of the user schema.
 audit_events = sa.Table(
     "gatepass_audit_events",
     _metadata,

@@ -30,6 +30,7 @@ from gatepass.server.account import device_summary
 from gatepass.server.account_flows import refuse_unverified
 from gatepass.server.errors import ErrorBody, responses
 from gatepass.server.keyring import JWKS_MAX_AGE
+from gatepass.server.mfa_login import mfa_required
 from gatepass.server.routing import FastRoute
 from gatepass.server.state import REFRESH_LIMIT, ServerState, client_address, state_of
 from gatepass.tokens.service import TokenPair
@@ -157,6 +158,9 @@ async def issue_token(request: Request, body: TokenRequest) -> Response:
     refusal = await refuse_unverified(state, user)
     if refusal is not None:
         raise EmailNotVerifiedError(refusal)
+    # With a second factor: 401 mfa_required and an mfa_token, no pair (mfa_api.verify).
+    if challenge := await mfa_required(request, user):
+        return challenge
     state.keyring.refresh()
     # Recorded so the user can tell this login apart in their list (OWASP ASVS 5.0 7.5.2).
     device = device_summary(request.headers.get("user-agent", ""))

@@ -29,7 +29,10 @@ from gatepass.server import (
     email_pages,
     errors,
     metrics_http,
+    mfa_api,
+    mfa_pages,
     pages,
+    passkeys_api,
     rendering,
     social_pages,
 )
@@ -38,6 +41,7 @@ from gatepass.server.bodysize import BodySizeLimitMiddleware
 from gatepass.server.datadir import data_dir_lock_async, private_files, session_secret
 from gatepass.server.headers import SecurityHeadersMiddleware
 from gatepass.server.logging import AccessLog, SecurityLog
+from gatepass.server.mfa_state import MFAServer
 from gatepass.server.refusals import CSRFWithPages
 from gatepass.server.routing import RouteSplit
 from gatepass.server.settings import Settings
@@ -54,6 +58,8 @@ CSRF_EXEMPT = (
     "/auth/logout",
     "/auth/logout-everywhere",
     *email_api.PATHS,
+    *mfa_api.CSRF_EXEMPT,
+    *passkeys_api.CSRF_EXEMPT,
 )
 
 
@@ -118,12 +124,16 @@ def create_app(
     )
     app.state.gatepass = state
     setattr(app.state, ERROR_OBSERVER, state.metrics.server_error)
+    app.state.gatepass_mfa = MFAServer.build(state)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(account_api.router)
     app.include_router(email_api.router)
     app.include_router(email_pages.router)
+    app.include_router(mfa_api.router)
+    app.include_router(mfa_pages.router)
+    app.include_router(passkeys_api.router)
     app.include_router(pages.router)
     app.include_router(account_pages.router)
     app.include_router(social_pages.router)

@@ -16,8 +16,10 @@ from starlette.responses import JSONResponse, Response
 from gatepass._http import NO_STORE
 from gatepass.server import account_flows as flows
 from gatepass.server import email_login, password_reset
+from gatepass.server.account import device_summary
 from gatepass.server.api import TokenResponse, api_user, bearer
 from gatepass.server.errors import responses
+from gatepass.server.mfa_login import mfa_required
 from gatepass.server.state import client_address, state_of
 from gatepass.users import User
 
@@ -239,6 +241,10 @@ async def finish_email_login(request: Request, body: EmailLoginRequest) -> Respo
         email=body.email,
         code=body.code,
     )
+    # The mailbox is one factor: an account with a second one still owes it.
+    if challenge := await mfa_required(request, user, channel="email"):
+        return challenge
     state.keyring.refresh()
-    pair = await state.tokens.issue(user.id)
+    device = device_summary(request.headers.get("user-agent", ""))
+    pair = await state.tokens.issue(user.id, device=device, address=client_address(request))
     return JSONResponse(pair.to_dict(), headers=NO_STORE)

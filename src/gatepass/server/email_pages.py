@@ -21,6 +21,7 @@ from gatepass.errors import (
 from gatepass.server import account_flows as flows
 from gatepass.server import email_login, password_reset
 from gatepass.server.email_api import ACCEPTED
+from gatepass.server.mfa_login import start_code_step
 from gatepass.server.pages import DEFAULT_LANDING, _form, _user
 from gatepass.server.rendering import render, see_other
 from gatepass.server.state import client_address, state_of
@@ -184,5 +185,8 @@ async def email_login_verify(request: Request) -> Response:
             return see_other("/login/email")
         flash(request, "error", BAD_CODE)
         return _page(request, "login_email.html", status_code=400, **by_code)
+    # The mailbox is one factor: an account with TOTP goes on to the code page.
+    if step := await start_code_step(request, user, target=DEFAULT_LANDING, remember=False):
+        return step
     await state.auth.login(request, user, keep=())
     return see_other(DEFAULT_LANDING)

@@ -26,6 +26,7 @@ from gatepass.security.redirects import safe_next
 from gatepass.server.account import device_summary, end_other_logins
 from gatepass.server.account_flows import refuse_unverified, send_verification
 from gatepass.server.audit_api import recent_activity
+from gatepass.server.mfa_login import mfa_summary, start_code_step
 from gatepass.server.rendering import render, see_other
 from gatepass.server.state import REGISTER_LIMIT, client_address, state_of
 from gatepass.sessions import (
@@ -105,7 +106,11 @@ async def login(request: Request, next: str | None = None) -> Response:
         return see_other(retry)
     session_return = request.session.get(RETURN_TO_SESSION_KEY)
     target = safe_next(next, default=safe_next(session_return, default=DEFAULT_LANDING))
-    await state.auth.login(request, user, keep=(), remember=form.get("remember") == "1")
+    remember = form.get("remember") == "1"
+    # With a second factor, the login waits for the code page (gatepass.server.mfa_pages).
+    if step := await start_code_step(request, user, target=target, remember=remember):
+        return step
+    await state.auth.login(request, user, keep=(), remember=remember)
     state.security.event("login.success", channel="form", user_id=user.id, address=address)
     return see_other(target)
 
@@ -232,6 +237,7 @@ async def dashboard(request: Request, user: PageUser) -> Response:
         sessions=rows,
         logins=logins,
         activity=await recent_activity(request, user, device=_device),
+        mfa=await mfa_summary(request, user),
         links=[
             {
                 "provider": link.provider,

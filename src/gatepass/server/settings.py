@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=90, ge=0, le=36_500)
     # GET /metrics answers only with this token as Bearer; unset, /metrics is 404.
     metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    # Second factor: AES-256 keys sealing TOTP secrets, "kid:base64key,..." newest first;
+    # unset, one is kept in the data folder. Code attempts allowed per account (checked
+    # when the server starts, as gatepass.mfa reads it).
+    mfa_keys: SecretStr | None = None
+    mfa_limit: str = "10/15 minutes"
     # Social login: a provider is enabled when its client id is set.
     public_url: str | None = None
     social_signup: bool | None = None

@@ -1,7 +1,7 @@
 """Create the audit trail: one row per stored security event.
 
-Revision ID: 0004_create_audit_events
-Revises: 0003_add_email_verified
+Revision ID: 0005_create_audit_events
+Revises: 0004_add_mfa
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_create_audit_events"
-down_revision: str | None = "0003_add_email_verified"
+revision: str = "0005_create_audit_events"
+down_revision: str | None = "0004_add_mfa"
 branch_labels: str | None = None
 depends_on: str | None = None
 
