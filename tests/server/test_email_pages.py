@@ -169,3 +169,32 @@ async def test_required_verified_email_refuses_the_login_form_with_a_clear_messa
         data = {"token": token, "csrf_token": csrf_from(page.text)}
         await client.post("/verify-email", data=data, headers=BROWSER)
         assert (await login(client)).headers["location"] == "/dashboard"
+
+
+async def test_the_dashboard_sends_the_verification_link_again_until_the_address_is_verified(
+    app: FastAPI, client: httpx.AsyncClient, smtp: SMTPServer
+) -> None:
+    await register(client)
+    dashboard = (await client.get("/dashboard", headers=BROWSER)).text
+    assert "(not verified yet)" in dashboard
+    data = {"csrf_token": csrf_from(dashboard)}
+    sent = await client.post("/verify-email/resend", data=data, headers=BROWSER)
+    assert (
+        "A new verification link is on its way to ada@example.com."
+        in (await _follow(client, sent)).text
+    )
+    first, second = await received(app, smtp, 2)
+    path, token = link_in(second)
+    # The new link works; the first one died when the second was sent.
+    page = await client.get(path, params={"token": token}, headers=BROWSER)
+    done = await client.post(
+        "/verify-email", data={"token": token, "csrf_token": csrf_from(page.text)}, headers=BROWSER
+    )
+    verified = (await _follow(client, done)).text
+    assert "(not verified yet)" not in verified
+    assert 'action="/verify-email/resend"' not in verified
+    _, old = link_in(first)
+    stale = await client.post(
+        "/verify-email", data={"token": old, "csrf_token": csrf_from(verified)}, headers=BROWSER
+    )
+    assert BAD_LINK in (await _follow(client, stale)).text

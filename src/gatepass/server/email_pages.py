@@ -22,7 +22,7 @@ from gatepass.server import account_flows as flows
 from gatepass.server import email_login, password_reset
 from gatepass.server.email_api import ACCEPTED
 from gatepass.server.mfa_login import start_code_step
-from gatepass.server.pages import DEFAULT_LANDING, _form, _user
+from gatepass.server.pages import DEFAULT_LANDING, PageUser, _form, _user
 from gatepass.server.rendering import render, see_other
 from gatepass.server.state import client_address, state_of
 from gatepass.sessions import flash
@@ -137,6 +137,18 @@ async def email_login_page(request: Request, token: str = "") -> Response:
     if token:
         return _page(request, "login_email.html", step="link", token=token[:512])
     return _page(request, "login_email.html", step="email")
+
+
+@router.post("/verify-email/resend")
+async def resend_verification(request: Request, user: PageUser) -> Response:
+    """Mail a fresh verification link from the dashboard (throttled like the API's)."""
+    try:
+        await flows.resend_verification(state_of(request), user, address=client_address(request))
+    except RateLimitedError as exc:
+        flash(request, "error", f"Too many links asked for. Try again in {exc.retry_after} s.")
+        return see_other(DEFAULT_LANDING)
+    flash(request, "info", f"A new verification link is on its way to {user.email}.")
+    return see_other(DEFAULT_LANDING)
 
 
 @router.post("/login/email")
