@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
@@ -48,3 +49,21 @@ def serve(settings: Settings, port: int) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+AXE = Path(__file__).resolve().parents[1] / "oidc" / "node_modules" / "axe-core" / "axe.min.js"
+_AXE_RUN = """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}))
+    .violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target)}))"""
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """The WCAG 2 A/AA violations axe-core finds on the page (``[]`` when none)."""
+    if not AXE.is_file():
+        reason = "axe-core is not installed; run bash tests/oidc/install.sh"
+        if os.environ.get("GATEPASS_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    # evaluate() runs in the page through DevTools, not as a <script> the CSP would block.
+    page.evaluate(AXE.read_text())
+    found: list[dict[str, Any]] = page.evaluate(_AXE_RUN)
+    return found

@@ -6,14 +6,12 @@ so the strict CSP stays on; a CSP violation would show as a console error.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
-from browser.browser_helpers import screenshot
+from browser.browser_helpers import axe_violations, screenshot
 from gatepass.tokens.jws import decode_unverified
 
 if TYPE_CHECKING:
@@ -24,21 +22,6 @@ pytestmark = pytest.mark.browser
 EMAIL = "lin@example.com"
 PASSWORD = "a long and quiet passphrase"
 NEW_PASSWORD = "another long and quiet passphrase"
-AXE = Path(__file__).resolve().parents[1] / "oidc" / "node_modules" / "axe-core" / "axe.min.js"
-_AXE_RUN = """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}))
-    .violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target)}))"""
-
-
-def _axe_violations(page: Page) -> list[dict[str, Any]]:
-    if not AXE.is_file():
-        reason = "axe-core is not installed; run bash tests/oidc/install.sh"
-        if os.environ.get("GATEPASS_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    # evaluate() runs in the page through DevTools, not as a <script> the CSP would block.
-    page.evaluate(AXE.read_text())
-    found: list[dict[str, Any]] = page.evaluate(_AXE_RUN)
-    return found
 
 
 def _csp_errors(page: Page) -> list[str]:
@@ -92,7 +75,7 @@ def test_dashboard_lists_api_logins_and_ends_one(live_server: str, page: Page) -
     assert page.get_by_role("heading", name="API logins").is_visible()
     assert page.locator("table.logins tbody tr").count() == 2
     screenshot(page, "dashboard-api-logins")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     policy = page.request.get(f"{live_server}/dashboard").headers["content-security-policy"]
     assert "'unsafe-inline'" not in policy.split("script-src", 1)[-1].split(";", 1)[0]
 
@@ -116,13 +99,13 @@ def test_dashboard_changes_the_password_and_ends_the_api_logins(
 
     _change_password(page, live_server, "not my password")
     assert page.get_by_text("The current password is not correct.").is_visible()
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
     _change_password(page, live_server, PASSWORD)
     assert page.get_by_text("Your password has been changed.").is_visible()
     assert page.get_by_text("Ended 1 API login.").is_visible()
     screenshot(page, "dashboard-password-changed")
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
     assert not _refreshes(live_server, pair)
     _token_pair(live_server, NEW_PASSWORD)
     assert csp_errors == []

@@ -15,8 +15,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from browser.browser_helpers import screenshot, serve
-from browser.test_social_browser import axe_violations
+from browser.browser_helpers import axe_violations, screenshot, serve
 from gatepass.server.settings import Settings
 from server.mail_flow_helpers import code_in, link_in
 from server.server_helpers import free_port

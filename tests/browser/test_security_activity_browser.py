@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from browser.browser_helpers import screenshot
-from browser.test_social_browser import axe_violations
+from browser.browser_helpers import axe_violations, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

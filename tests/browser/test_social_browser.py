@@ -8,16 +8,15 @@ protocol so the pages keep their strict CSP.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from pydantic import SecretStr
 
-from browser.browser_helpers import screenshot, serve
+from browser.browser_helpers import axe_violations, screenshot, serve
 from gatepass.server.settings import Settings
 from oidc.oidc_peer import CLIENT_ID, CLIENT_SECRET, start_provider
 from server.server_helpers import free_port
@@ -28,22 +27,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 TITLE = "Test Provider"
-AXE = Path(__file__).resolve().parents[1] / "oidc" / "node_modules" / "axe-core" / "axe.min.js"
-_AXE_RUN = """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}))
-    .violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.target)}))"""
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """The WCAG 2 A/AA violations axe-core finds on the page (``[]`` when none)."""
-    if not AXE.is_file():
-        reason = "axe-core is not installed; run bash tests/oidc/install.sh"
-        if os.environ.get("GATEPASS_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    # evaluate() runs in the page through DevTools, not as a <script> the CSP would block.
-    page.evaluate(AXE.read_text())
-    found: list[dict[str, Any]] = page.evaluate(_AXE_RUN)
-    return found
 
 
 @pytest.fixture
