@@ -6,41 +6,25 @@ Run on every one-time token store the server may use: memory, SQLite, Redis.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
 from gatepass.mail.stores import MemoryOneTimeStore, OneTimeStore
-from gatepass.mail.stores.redis import RedisOneTimeStore
-from gatepass.mail.stores.sqlite import SQLiteOneTimeStore
 from gatepass.mfa import MFAChallenges
 from mfa.conftest import Clock
-from service_helpers import delete_keys
+from onetime_helpers import STORE_KINDS, open_one_time_store
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=STORE_KINDS)
 async def store(
     request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
 ) -> AsyncIterator[OneTimeStore]:
     """Each test runs once per one-time token store."""
-    if request.param == "memory":
-        yield MemoryOneTimeStore(clock=clock)
-    elif request.param == "sqlite":
-        async with SQLiteOneTimeStore(tmp_path / "mfa.db", clock=clock) as sqlite:
-            yield sqlite
-    else:
-        url: str = request.getfixturevalue("redis_url")
-        client = Redis.from_url(url)
-        prefix = f"gatepass-test:{uuid.uuid4().hex}:"
-        try:
-            yield RedisOneTimeStore(client, prefix=prefix, clock=clock)
-        finally:
-            await delete_keys(client, f"{prefix}*")
-            await client.aclose()
+    async with open_one_time_store(request, tmp_path, clock) as opened:
+        yield opened
 
 
 @pytest.fixture
