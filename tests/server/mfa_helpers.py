@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from gatepass.mfa import code_at
+from gatepass.server.app import create_app
+from gatepass.server.logging import SecurityLog
 from gatepass.server.mfa_state import MFAServer
+from gatepass.server.settings import Settings
+from server.conftest import BASE_URL
+from server.server_helpers import fast_hasher
 
 T0 = 1_800_000_010.0  # 10 s into a 30-second step
 
@@ -29,6 +37,23 @@ class Clock:
 def use_clock(app: FastAPI, clock: Clock) -> None:
     """Rebuild the app's MFA objects on ``clock`` (TOTP steps, challenge expiry)."""
     app.state.gatepass_mfa = MFAServer.build(app.state.gatepass, clock=clock)
+
+
+@asynccontextmanager
+async def mfa_app(tmp_path: Path, clock: Clock, *, mfa_limit: str) -> AsyncIterator[FastAPI]:
+    """The server with its lifespan running and MFA on ``clock``."""
+    settings = Settings(data_dir=tmp_path / "data", mfa_limit=mfa_limit)
+    application = create_app(settings, hasher=fast_hasher(), security=SecurityLog())
+    async with application.router.lifespan_context(application):
+        use_clock(application, clock)
+        yield application
+
+
+@asynccontextmanager
+async def client_of(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client that keeps cookies like a browser."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
+        yield http
 
 
 def wrong(code: str) -> str:

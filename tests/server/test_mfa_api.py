@@ -12,12 +12,8 @@ import pytest
 from fastapi import FastAPI
 
 from gatepass.mfa import code_at
-from gatepass.server.app import create_app
-from gatepass.server.logging import SecurityLog
-from gatepass.server.settings import Settings
-from server.conftest import BASE_URL
-from server.mfa_helpers import Clock, enrol_api, mfa_token, use_clock, wrong
-from server.server_helpers import PASSWORD, bearer, fast_hasher, register, token_pair
+from server.mfa_helpers import Clock, client_of, enrol_api, mfa_app, mfa_token, wrong
+from server.server_helpers import PASSWORD, bearer, register, token_pair
 
 EMAIL = "ada@example.com"
 
@@ -31,17 +27,14 @@ def clock() -> Clock:
 @pytest.fixture
 async def app(tmp_path: Path, clock: Clock) -> AsyncIterator[FastAPI]:
     """The server, MFA on ``clock``, five code attempts per account a minute."""
-    settings = Settings(data_dir=tmp_path / "data", mfa_limit="5/minute")
-    application = create_app(settings, hasher=fast_hasher(), security=SecurityLog())
-    async with application.router.lifespan_context(application):
-        use_clock(application, clock)
+    async with mfa_app(tmp_path, clock, mfa_limit="5/minute") as application:
         yield application
 
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An API client on the app."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
+    async with client_of(app) as http:
         yield http
 
 

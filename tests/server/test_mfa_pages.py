@@ -10,12 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from gatepass.mfa import code_at
-from gatepass.server.app import create_app
-from gatepass.server.logging import SecurityLog
-from gatepass.server.settings import Settings
-from server.conftest import BASE_URL
-from server.mfa_helpers import Clock, secret_from, use_clock, wrong
-from server.server_helpers import BROWSER, PASSWORD, csrf_from, fast_hasher, login, register
+from server.mfa_helpers import Clock, client_of, mfa_app, secret_from, wrong
+from server.server_helpers import BROWSER, PASSWORD, csrf_from, login, register
 
 COOKIE = "gatepass_session"
 
@@ -29,17 +25,14 @@ def clock() -> Clock:
 @pytest.fixture
 async def app(tmp_path: Path, clock: Clock) -> AsyncIterator[FastAPI]:
     """The server with MFA on ``clock``."""
-    settings = Settings(data_dir=tmp_path / "data", mfa_limit="20/minute")
-    application = create_app(settings, hasher=fast_hasher(), security=SecurityLog())
-    async with application.router.lifespan_context(application):
-        use_clock(application, clock)
+    async with mfa_app(tmp_path, clock, mfa_limit="20/minute") as application:
         yield application
 
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A browser-like client (keeps cookies)."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
+    async with client_of(app) as http:
         yield http
 
 

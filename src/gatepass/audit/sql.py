@@ -1,6 +1,6 @@
 """``SQLAuditStore``: the audit trail in the user database (SQLite or PostgreSQL).
 
-The table is created by the user schema's migration 0004 (``SQLUserStore.open()``
+The table is created by the user schema's migration 0005 (``SQLUserStore.open()``
 runs it); the store borrows that store's engine and its error translation, so an
 unreachable database is ``StoreUnavailableError`` here too.
 """
@@ -37,8 +37,10 @@ audit_events = sa.Table(
 class SQLConnections(Protocol):
     """What the store borrows from ``SQLUserStore``: its translated connections."""
 
-    def _connect(self, *, write: bool = False) -> AbstractAsyncContextManager[AsyncConnection]:
-        """A connection (a transaction when ``write``)."""
+    def _connect(
+        self, *, write: bool = False, notify: bool = True
+    ) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection (a transaction when ``write``; ``notify``: tell the user cache)."""
         ...
 
 
@@ -67,7 +69,7 @@ class SQLAuditStore:
             "user_agent": None if event.user_agent is None else event.user_agent[:MAX_USER_AGENT],
             "detail": dict(event.detail),
         }
-        async with self._users._connect(write=True) as connection:
+        async with self._users._connect(write=True, notify=False) as connection:
             await connection.execute(audit_events.insert().values(**values))
 
     async def list_events(
@@ -108,7 +110,7 @@ class SQLAuditStore:
             .order_by(table.c.id)
             .limit(max(batch_size, 1))
         )
-        async with self._users._connect(write=True) as connection:
+        async with self._users._connect(write=True, notify=False) as connection:
             result = await connection.execute(
                 table.delete().where(table.c.id.in_(batch.scalar_subquery()))
             )

@@ -130,7 +130,8 @@ class MFAChallenges:
         if not token or len(token) > 256:
             return None
         record = await self._store.take(self._key(token))
-        if record is None or record.purpose != self._purpose or record.expires_at <= self._clock():
+        # The store returns no expired record.
+        if record is None or record.purpose != self._purpose:
             return None
         return PendingChallenge(self, record)
 

@@ -34,7 +34,7 @@ class SQLPasskeyStore:
     async def add_passkey(self, passkey: Passkey) -> bool:
         """See ``PasskeyStore``; the primary key refuses a second registration."""
         try:
-            async with self._users._connect(write=True) as connection:
+            async with self._users._connect(write=True, notify=False) as connection:
                 await connection.execute(
                     table.insert().values(
                         credential_id=_text(passkey.credential_id),
@@ -83,7 +83,7 @@ class SQLPasskeyStore:
             )
             .values(sign_count=new_count, backed_up=backed_up)
         )
-        async with self._users._connect(write=True) as connection:
+        async with self._users._connect(write=True, notify=False) as connection:
             result = await connection.execute(statement)
         return bool(result.rowcount)
 
@@ -94,7 +94,7 @@ class SQLPasskeyStore:
             .where(table.c.credential_id == _text(credential_id), table.c.user_id == user_id)
             .values(name=name[:100])
         )
-        async with self._users._connect(write=True) as connection:
+        async with self._users._connect(write=True, notify=False) as connection:
             result = await connection.execute(statement)
         return bool(result.rowcount)
 
@@ -103,7 +103,7 @@ class SQLPasskeyStore:
         statement = table.delete().where(
             table.c.credential_id == _text(credential_id), table.c.user_id == user_id
         )
-        async with self._users._connect(write=True) as connection:
+        async with self._users._connect(write=True, notify=False) as connection:
             result = await connection.execute(statement)
         return bool(result.rowcount)
 

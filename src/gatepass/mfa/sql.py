@@ -44,7 +44,7 @@ class SQLMFAStore:
     async def begin_totp(self, user_id: str, secret: str) -> bool:
         """See ``MFAStore``; the primary key refuses a second row beside a confirmed one."""
         try:
-            async with self._users._connect(write=True) as connection:
+            async with self._users._connect(write=True, notify=False) as connection:
                 await connection.execute(
                     delete(totp_table).where(
                         totp_table.c.user_id == user_id, totp_table.c.confirmed.is_(False)
@@ -65,7 +65,7 @@ class SQLMFAStore:
 
     async def confirm_totp(self, user_id: str, step: int, code_hashes: Sequence[str]) -> bool:
         """See ``MFAStore``; one transaction, the ``WHERE`` decides a race."""
-        async with self._users._connect(write=True) as connection:
+        async with self._users._connect(write=True, notify=False) as connection:
             result = await connection.execute(
                 update(totp_table)
                 .where(totp_table.c.user_id == user_id, totp_table.c.confirmed.is_(False))
@@ -93,7 +93,7 @@ class SQLMFAStore:
             )
             .values(last_step=step)
         )
-        async with self._users._connect(write=True) as connection:
+        async with self._users._connect(write=True, notify=False) as connection:
             result = await connection.execute(statement)
         return bool(result.rowcount)
 
@@ -102,7 +102,7 @@ class SQLMFAStore:
         statement = delete(codes_table).where(
             codes_table.c.user_id == user_id, codes_table.c.code_hash == code_hash
         )
-        async with self._users._connect(write=True) as connection:
+        async with self._users._connect(write=True, notify=False) as connection:
             result = await connection.execute(statement)
         return bool(result.rowcount)
 
@@ -114,7 +114,7 @@ class SQLMFAStore:
 
     async def remove_totp(self, user_id: str) -> bool:
         """See ``MFAStore``."""
-        async with self._users._connect(write=True) as connection:
+        async with self._users._connect(write=True, notify=False) as connection:
             await connection.execute(delete(codes_table).where(codes_table.c.user_id == user_id))
             result = await connection.execute(
                 delete(totp_table).where(totp_table.c.user_id == user_id)

@@ -8,8 +8,6 @@ a secret), and answers the same for unknown and known addresses.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
 
 from gatepass.errors import (
@@ -24,6 +22,7 @@ from gatepass.mail import Purpose, Redeemed
 from gatepass.mail.onetime import StateOf
 from gatepass.passwords import verify_credentials
 from gatepass.security.ratelimit import address_key
+from gatepass.server.ending import end_every_login
 from gatepass.server.state import REGISTER_LIMIT, ServerState
 from gatepass.users import User, UserStore
 from gatepass.users.emails import normalize_email
@@ -107,13 +106,8 @@ async def usable_user(state: ServerState, email: str) -> User | None:
 
 
 async def end_everything(state: ServerState, user_id: str) -> None:
-    """End every session and revoke every token and refresh family of a user.
-
-    The cut-off is the end of this second, so a pair issued in the same second goes
-    too (OWASP ASVS 3.3.3: a password change ends all other sessions).
-    """
-    await state.backends.sessions.delete_user_sessions(user_id)
-    await state.tokens.logout_everywhere(user_id, before=math.floor(time.time()) + 1)
+    """End every session and revoke every token and refresh family of a user."""
+    await end_every_login(state.backends.sessions, state.tokens, user_id)
 
 
 async def send_verification(state: ServerState, user: User) -> None:

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from gatepass._http import NO_STORE  # RFC 6749 §5.1
+from gatepass.authenticator.responses import Halt
 from gatepass.errors import (
     AuthenticationError,
     EmailNotVerifiedError,
@@ -117,12 +118,19 @@ _LIVE = b'{"status":"ok"}'
 _NO_STORE_ONLY = {"Cache-Control": "no-store"}
 
 
+# The fast path's refusal, handed to the full route that renders it.
+_FAST_DENIAL = "gatepass.api_denied"
+
+
 def _pair(pair: TokenPair) -> JSONResponse:
     return JSONResponse(pair.to_dict(), headers=NO_STORE)
 
 
 async def api_user(request: Request) -> User:
     """The user of a Bearer access token; 401 with ``WWW-Authenticate: Bearer`` otherwise."""
+    denied = request.scope.pop(_FAST_DENIAL, None)
+    if denied is not None:  # decided on the fast path of GET /api/me: answered, not redone
+        raise Halt(denied.response, denied.message)
     state = state_of(request)
     state.keyring.refresh()
     user: User = await state.api_guard(request)
@@ -265,7 +273,10 @@ def fast_routes(state: ServerState) -> dict[tuple[str, str], FastRoute]:
             user, denied = await guard.check(Request(scope, receive))
         except Exception:  # a failing store: the full route answers (503), alike
             return False
-        if denied is not None or not isinstance(user, User):
+        if denied is not None:
+            scope[_FAST_DENIAL] = denied
+            return False
+        if not isinstance(user, User):
             return False
         body = bodies.get(user)
         if body is None:

@@ -111,7 +111,7 @@ def session_secret(data_dir: Path) -> str:
     Returns:
         The secret, made on first call (256 random bits) and kept.
     """
-    return _kept_secret(data_dir / SECRET_FILE)
+    return kept_secret(data_dir / SECRET_FILE)
 
 
 def log_secret(data_dir: Path) -> str:
@@ -124,10 +124,11 @@ def log_secret(data_dir: Path) -> str:
         The secret, made on first call (256 random bits) and kept, so pseudonyms stay
         the same across restarts.
     """
-    return _kept_secret(data_dir / LOG_SECRET_FILE)
+    return kept_secret(data_dir / LOG_SECRET_FILE)
 
 
-def _kept_secret(path: Path) -> str:
+def kept_secret(path: Path) -> str:
+    """A random secret kept in ``path`` (0600), made on first call under the folder's lock."""
     with data_dir_lock(path.parent):
         if not path.exists():
             write_private(path, secrets.token_urlsafe(32).encode())

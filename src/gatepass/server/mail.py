@@ -9,7 +9,6 @@ background tasks (:class:`~gatepass.mail.MailSender`), drained when the app stop
 from __future__ import annotations
 
 import ipaddress
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from gatepass.mail import (
 )
 from gatepass.security.ratelimit import RateLimiter, account_key, address_key
 from gatepass.server.backends import Backends
-from gatepass.server.datadir import data_dir_lock, write_private
+from gatepass.server.datadir import kept_secret
 from gatepass.server.settings import Settings
 
 __all__ = ["AccountMail", "one_time_secret"]
@@ -48,11 +47,7 @@ def one_time_secret(data_dir: Path) -> bytes:
         The secret, made on first call (256 random bits) and kept, so a link mailed
         before a restart still works after it.
     """
-    path = data_dir / ONE_TIME_SECRET_FILE
-    with data_dir_lock(data_dir):
-        if not path.exists():
-            write_private(path, secrets.token_urlsafe(32).encode())
-        return path.read_bytes().strip()
+    return kept_secret(data_dir / ONE_TIME_SECRET_FILE).encode()
 
 
 def mail_transport(settings: Settings) -> MailTransport:

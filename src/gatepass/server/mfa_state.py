@@ -25,7 +25,7 @@ from gatepass.mfa.encryption import parse_keys
 from gatepass.mfa.passkeys import PasskeyCeremonies
 from gatepass.mfa.passkeys_sql import SQLPasskeyStore
 from gatepass.mfa.totp import Clock
-from gatepass.server.datadir import data_dir_lock, private_files, write_private
+from gatepass.server.datadir import data_dir_lock, kept_secret, private_files, write_private
 from gatepass.server.state import ServerState
 
 KEYS_FILE = "mfa-keys"
@@ -60,7 +60,7 @@ class MFAServer:
         settings, backends = state.settings, state.backends
         configured = settings.mfa_keys.get_secret_value() if settings.mfa_keys else None
         keys = parse_keys(configured) if configured else _kept_keys(settings.data_dir)
-        hmac_key = _kept_bytes(settings.data_dir / HMAC_FILE)
+        hmac_key = kept_secret(settings.data_dir / HMAC_FILE).encode()
         store: OneTimeStore
         if backends.redis is not None:
             from gatepass.mail.stores.redis import RedisOneTimeStore
@@ -128,10 +128,3 @@ def _kept_keys(data_dir: Path) -> list[tuple[str, bytes]]:
             key = base64.urlsafe_b64encode(os.urandom(32)).decode()
             write_private(path, f"k{secrets.token_hex(4)}:{key}\n".encode())
         return parse_keys(path.read_text().strip())
-
-
-def _kept_bytes(path: Path) -> bytes:
-    with data_dir_lock(path.parent):
-        if not path.exists():
-            write_private(path, secrets.token_urlsafe(32).encode())
-        return path.read_text().strip().encode()

@@ -201,7 +201,7 @@ async def dashboard(request: Request, user: PageUser) -> Response:
             "handle": item.handle,
             "created_at": item.created_at.strftime("%Y-%m-%d %H:%M UTC"),
             "last_seen": item.last_seen.strftime("%Y-%m-%d %H:%M UTC"),
-            "user_agent": _device(item.user_agent),
+            "user_agent": device_summary(item.user_agent),
             "current": item.handle == here,
         }
         for item in sessions
@@ -213,7 +213,7 @@ async def dashboard(request: Request, user: PageUser) -> Response:
                 "handle": "",
                 "created_at": "now",
                 "last_seen": "now",
-                "user_agent": _device(request.headers.get("user-agent", "")),
+                "user_agent": device_summary(request.headers.get("user-agent", "")),
                 "current": True,
             },
         )
@@ -236,7 +236,7 @@ async def dashboard(request: Request, user: PageUser) -> Response:
         user=user,
         sessions=rows,
         logins=logins,
-        activity=await recent_activity(request, user, device=_device),
+        activity=await recent_activity(request, user, device=device_summary),
         mfa=await mfa_summary(request, user),
         links=[
             {
@@ -249,9 +249,6 @@ async def dashboard(request: Request, user: PageUser) -> Response:
             for link in links
         ],
     )
-
-
-_device = device_summary
 
 
 def _utc(seconds: int) -> str:

@@ -10,8 +10,6 @@ dashboard links the provider account to theirs; anyone else goes through
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -26,6 +24,7 @@ from gatepass.errors import (
     InvalidCredentialsError,
     PermissionDeniedError,
 )
+from gatepass.server.ending import end_every_login
 from gatepass.server.logging import SecurityLog
 from gatepass.server.settings import Settings
 from gatepass.server.social_providers import strategies_from
@@ -344,11 +343,7 @@ def plain_message(failure: Fail) -> str:
 
 def _ending(sessions: SessionStore, tokens: TokenService) -> Callable[[User], Awaitable[int]]:
     async def end_everything(user: User) -> int:
-        ended = await sessions.delete_user_sessions(user.id)
-        # Up to the end of this second: a pair the other party got in the same second
-        # must die too (the cut-off spares tokens issued at or after it).
-        await tokens.logout_everywhere(user.id, before=math.floor(time.time()) + 1)
-        return ended
+        return await end_every_login(sessions, tokens, user.id)
 
     return end_everything
 

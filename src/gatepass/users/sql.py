@@ -283,7 +283,11 @@ class SQLUserStore:
         return None if row is None else _to_user(row._mapping)
 
     @asynccontextmanager
-    async def _connect(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def _connect(
+        self, *, write: bool = False, notify: bool = True
+    ) -> AsyncIterator[AsyncConnection]:
+        # notify=False: a write of a table that holds no user or link (audit events, MFA
+        # state, passkeys) must not empty every process's user cache.
         if self._engine is None:
             raise ConfigurationError(
                 "SQLUserStore is not open; use 'async with SQLUserStore(url) as store' "
@@ -295,7 +299,7 @@ class SQLUserStore:
                     async with self._engine.begin() as connection:
                         yield connection
                     # Committed: every write method passes here, so none is missed.
-                    if self.on_change is not None:
+                    if notify and self.on_change is not None:
                         await self.on_change()
                 else:
                     async with self._engine.connect() as connection:
